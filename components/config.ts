@@ -1,0 +1,54 @@
+import * as pulumi from "@pulumi/pulumi";
+import { RawConfig, RunbookConfig, validateConfig } from "./validateConfig";
+
+export { ConfigError, RunbookConfig } from "./validateConfig";
+
+/** Keys read as JSON objects or arrays; everything else is a string, number or boolean. */
+const OBJECT_KEYS = ["imageTags", "imageRepositories", "siteValues"] as const;
+
+/**
+ * Reads every key of the stack's config without throwing, so that validation can report all problems at
+ * once. Secrets stay Outputs marked secret: only their presence is validated here.
+ */
+function readRawConfig(config: pulumi.Config): RawConfig {
+  const raw: Record<string, unknown> = {};
+  const parseErrors: string[] = [];
+  for (const key of RawConfig.keys) {
+    if ((RawConfig.secretKeys as readonly string[]).includes(key)) continue;
+    const text = config.get(key);
+    if (text === undefined) continue;
+    if ((OBJECT_KEYS as readonly string[]).includes(key)) {
+      try {
+        raw[key] = JSON.parse(text);
+      } catch {
+        parseErrors.push(
+          `${config.name}:${key}: not valid JSON; set it as an object, e.g. ` +
+            `\`pulumi config set --path '${key}.api' v1.2.3\``,
+        );
+      }
+    } else {
+      raw[key] = text;
+    }
+  }
+  return {
+    values: raw,
+    parseErrors,
+    pgDsn: config.getSecret("pgDsn"),
+    registryPassword: config.getSecret("registryPassword"),
+  };
+}
+
+/**
+ * The one place the program reads its config: every key validated before any resource is registered.
+ * Throws a ConfigError listing every problem, each naming the key and how to fix it.
+ */
+export function loadConfig(projectDir: string): RunbookConfig {
+  const config = new pulumi.Config();
+  const result = validateConfig(readRawConfig(config), {
+    project: config.name,
+    stack: pulumi.getStack(),
+    projectDir,
+  });
+  for (const warning of result.warnings) pulumi.log.warn(warning);
+  return result.config;
+}

@@ -1,0 +1,118 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as random from "@pulumi/random";
+import { parseRunbookJson, runbookInvocation } from "./runbookCli";
+import type { SnapshotFormat } from "./validateConfig";
+
+export interface PostgresSnapshotArgs {
+  /** The target versions (image tags, chart version, tier): a new snapshot is taken when any changes. No default. */
+  readonly targetVersions: Readonly<Record<string, string>>;
+  /** Directory the dumps go to, relative to the project or absolute. No default. */
+  readonly dir: string;
+  /** pg_dump format. Default "directory". */
+  readonly format?: SnapshotFormat;
+  /** pg_dump parallel jobs (directory format). Default 2. */
+  readonly jobs?: number;
+  /** pg_dump compression level 0-9. Default 1. */
+  readonly compression?: number;
+  /** Prefix of the snapshot's name, usually the release name. No default. */
+  readonly namePrefix: string;
+  /** DSN to dump (secret). Default: read from the Kubernetes Secret named by dsnSecretRef. */
+  readonly pgDsn?: pulumi.Input<string>;
+  /** `namespace/name/key` of the Kubernetes Secret holding the DSN, used when pgDsn is absent. */
+  readonly dsnSecretRef?: string;
+  /** kubeconfig context for reading dsnSecretRef. Default: the current context. */
+  readonly kubeContext?: string;
+  /** SQL returning the schema/migration version recorded in the manifest. Default: none. */
+  readonly schemaVersionQuery?: string;
+  /** Facts recorded in the manifest (release, revision, from/to versions). Default: none. */
+  readonly context?: pulumi.Input<Record<string, unknown>>;
+}
+
+export interface SnapshotResult {
+  readonly name: string;
+  readonly path: string;
+  readonly manifestPath: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly format: string;
+  readonly serverVersion: string;
+  readonly schemaVersion: string | null;
+}
+
+/** The keepers of the snapshot's random id: exactly the target versions, so one snapshot per target. */
+export function snapshotKeepers(targetVersions: Readonly<Record<string, string>>): Record<string, string> {
+  const keepers: Record<string, string> = {};
+  for (const key of Object.keys(targetVersions).sort()) keepers[key] = targetVersions[key];
+  return keepers;
+}
+
+export function parseSnapshotResult(stdout: string): SnapshotResult {
+  const json = parseRunbookJson(stdout, "snapshot");
+  for (const field of ["path", "sha256", "bytes", "format"]) {
+    if (json[field] === undefined) throw new Error(`runbook snapshot's result has no ${field}`);
+  }
+  return {
+    name: String(json.name ?? ""),
+    path: String(json.path),
+    manifestPath: String(json.manifestPath ?? ""),
+    sha256: String(json.sha256),
+    bytes: Number(json.bytes),
+    format: String(json.format),
+    serverVersion: String(json.serverVersion ?? ""),
+    schemaVersion: json.schemaVersion === undefined || json.schemaVersion === null ? null : String(json.schemaVersion),
+  };
+}
+
+/**
+ * A pg_dump of the application's database taken before the release changes, once per target: its name
+ * comes from a random id kept by the target versions, and `runbook snapshot` returns an existing snapshot
+ * of that name instead of dumping again.
+ */
+export class PostgresSnapshot extends pulumi.ComponentResource {
+  public readonly snapshotName: pulumi.Output<string>;
+  public readonly result: pulumi.Output<SnapshotResult>;
+  public readonly path: pulumi.Output<string>;
+  public readonly sha256: pulumi.Output<string>;
+
+  constructor(name: string, args: PostgresSnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
+    if (Object.keys(args.targetVersions).length === 0) {
+      throw new Error(`PostgresSnapshot ${name}: targetVersions is empty; the snapshot must be kept by the target versions`);
+    }
+    if (args.pgDsn === undefined && args.dsnSecretRef === undefined) {
+      throw new Error(`PostgresSnapshot ${name}: pass pgDsn or dsnSecretRef so the snapshot can reach the database`);
+    }
+    super("release-runbook:db:PostgresSnapshot", name, {}, opts);
+    const id = new random.RandomId(
+      `${name}-id`,
+      { byteLength: 4, keepers: snapshotKeepers(args.targetVersions) },
+      { parent: this, dependsOn: opts?.dependsOn },
+    );
+    this.snapshotName = pulumi.interpolate`${args.namePrefix}-${id.hex}`;
+    const invocation = runbookInvocation(
+      "snapshot",
+      {
+        "out-dir": args.dir,
+        format: args.format ?? "directory",
+        jobs: String(args.jobs ?? 2),
+        compress: String(args.compression ?? 1),
+        name: this.snapshotName,
+        "schema-version-query": args.schemaVersionQuery,
+        "context-json": args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
+      },
+      [],
+      { PG_DSN: args.pgDsn, RUNBOOK_DSN_SECRET: args.dsnSecretRef, RUNBOOK_KUBE_CONTEXT: args.kubeContext },
+    );
+    const dump = new command.local.Command(
+      `${name}-dump`,
+      { create: invocation.create, environment: invocation.environment },
+      // The dump waits for whatever the snapshot waits for (preflight): a component's own dependsOn does
+      // not order its children.
+      { parent: this, dependsOn: opts?.dependsOn },
+    );
+    this.result = dump.stdout.apply(parseSnapshotResult);
+    this.path = this.result.path;
+    this.sha256 = this.result.sha256;
+    this.registerOutputs({ snapshotName: this.snapshotName, result: this.result });
+  }
+}

@@ -1,0 +1,112 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { parseRunbookJson, runbookInvocation } from "./runbookCli";
+
+export interface PreflightArgs {
+  /** Namespace of the release. No default. */
+  readonly namespace: string;
+  /** Helm release name. No default. */
+  readonly releaseName: string;
+  /** Target image per component, `repository:tag`, each checked in the registry. No default. */
+  readonly images: Readonly<Record<string, string>>;
+  /** Allow plain http to a non-loopback registry. Default false. */
+  readonly registryInsecure?: boolean;
+  /** Registry user for basic or token auth. Default: anonymous. */
+  readonly registryUsername?: string;
+  /** Registry password or access token (secret). Default: none. */
+  readonly registryPassword?: pulumi.Input<string>;
+  /** Kubernetes Secret `name/key` that must hold the DSN. Default: not checked. */
+  readonly dsnSecret?: { readonly name: string; readonly key: string };
+  /** DSN to connect with (secret); default: read from dsnSecret. */
+  readonly pgDsn?: pulumi.Input<string>;
+  /** SQL returning the application's schema/migration version. Default: none. */
+  readonly schemaVersionQuery?: string;
+  /** Require acknowledgeUpgrade to cross a minor version or a destructive release. Default false. */
+  readonly protected?: boolean;
+  /** The exact target api tag the operator acknowledged. Default: none. */
+  readonly acknowledgeUpgrade?: string;
+  /** The target release is flagged destructive. Default false. */
+  readonly destructive?: boolean;
+  /** kubeconfig context. Default: the current context. */
+  readonly kubeContext?: string;
+}
+
+/** The facts preflight established, as the CLI's JSON reported them. */
+export interface PreflightFacts {
+  readonly releaseRevision: number | null;
+  readonly firstInstall: boolean;
+  readonly currentApiTag: string | null;
+  readonly serverVersion: string | null;
+  readonly schemaVersion: string | null;
+}
+
+/** Serialises images as `component=ref,...` in a stable order, so unchanged targets give unchanged inputs. */
+export function imagesArgument(images: Readonly<Record<string, string>>): string {
+  return Object.keys(images)
+    .sort()
+    .map((component) => `${component}=${images[component]}`)
+    .join(",");
+}
+
+/** Builds the `runbook preflight` call from the component's args. Pure; tested without mocks. */
+export function preflightInvocation(args: PreflightArgs) {
+  const switches = [
+    ...(args.registryInsecure ? ["registry-insecure"] : []),
+    ...(args.protected ? ["protected"] : []),
+    ...(args.destructive ? ["destructive"] : []),
+  ];
+  return runbookInvocation(
+    "preflight",
+    {
+      namespace: args.namespace,
+      release: args.releaseName,
+      images: imagesArgument(args.images),
+      "dsn-secret": args.dsnSecret === undefined ? undefined : `${args.dsnSecret.name}/${args.dsnSecret.key}`,
+      "schema-version-query": args.schemaVersionQuery,
+      acknowledge: args.acknowledgeUpgrade,
+      context: args.kubeContext,
+    },
+    switches,
+    { PG_DSN: args.pgDsn, REGISTRY_USERNAME: args.registryUsername, REGISTRY_PASSWORD: args.registryPassword },
+  );
+}
+
+export function parsePreflightFacts(stdout: string): PreflightFacts {
+  const json = parseRunbookJson(stdout, "preflight");
+  const text = (v: unknown) => (v === undefined || v === null ? null : String(v));
+  return {
+    releaseRevision: typeof json.releaseRevision === "number" ? json.releaseRevision : null,
+    firstInstall: json.firstInstall === true,
+    currentApiTag: text(json.currentApiTag),
+    serverVersion: text(json.serverVersion),
+    schemaVersion: text(json.schemaVersion),
+  };
+}
+
+/**
+ * Refuses to touch anything unless the target tags exist, the current release is recorded and healthy, the
+ * database answers, and a protected stack's minor-version gate is acknowledged. Runs `runbook preflight`
+ * whenever the target changes; a failed check fails the update before the snapshot and the release.
+ */
+export class Preflight extends pulumi.ComponentResource {
+  public readonly facts: pulumi.Output<PreflightFacts>;
+  public readonly releaseRevision: pulumi.Output<number | null>;
+  public readonly firstInstall: pulumi.Output<boolean>;
+
+  constructor(name: string, args: PreflightArgs, opts?: pulumi.ComponentResourceOptions) {
+    if (Object.keys(args.images).length === 0) {
+      throw new Error(`Preflight ${name}: images is empty; pass at least one component's target image`);
+    }
+    super("release-runbook:checks:Preflight", name, {}, opts);
+    const invocation = preflightInvocation(args);
+    const run = new command.local.Command(
+      `${name}-preflight`,
+      { create: invocation.create, environment: invocation.environment },
+      { parent: this, dependsOn: opts?.dependsOn },
+    );
+    this.facts = run.stdout.apply(parsePreflightFacts);
+    this.releaseRevision = this.facts.releaseRevision;
+    this.firstInstall = this.facts.firstInstall;
+    this.registerOutputs({ facts: this.facts });
+  }
+}

@@ -1,0 +1,139 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { Preflight } from "./preflight";
+import { PostgresSnapshot } from "./postgresSnapshot";
+import { TieredRelease } from "./tieredRelease";
+import { Verification } from "./verification";
+import type { RunbookConfig } from "./validateConfig";
+
+export interface UpgradePipelineArgs {
+  /** The validated stack config. No default. */
+  readonly config: RunbookConfig;
+}
+
+/** `repository:tag`, or `repository@sha256:...` for a digest. */
+export function imageReference(repository: string, tag: string): string {
+  return tag.startsWith("sha256:") ? `${repository}@${tag}` : `${repository}:${tag}`;
+}
+
+/** What identifies a target: the snapshot is kept by these, and history reads them back. */
+export function targetVersions(config: RunbookConfig): Record<string, string> {
+  const versions: Record<string, string> = { chartVersion: config.chart.version, tier: config.tier };
+  for (const [component, tag] of Object.entries(config.imageTags)) versions[`image.${component}`] = tag;
+  return versions;
+}
+
+/**
+ * The runbook in order, each step depending on the one before: preflight → snapshot → release →
+ * verification. The explicit dependsOn is what keeps the release from starting before the snapshot
+ * exists; the data flowing between steps (revision, first install) is recorded, not relied on for order.
+ */
+export class UpgradePipeline extends pulumi.ComponentResource {
+  public readonly preflight: Preflight;
+  public readonly snapshot: PostgresSnapshot;
+  public readonly release: TieredRelease;
+  public readonly verification: Verification;
+
+  constructor(name: string, args: UpgradePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("release-runbook:pipeline:UpgradePipeline", name, {}, opts);
+    const c = args.config;
+    const provider = c.kubeContext === undefined ? undefined : new k8s.Provider(`${name}-k8s`, { context: c.kubeContext }, { parent: this });
+    const images: Record<string, string> = {};
+    for (const [component, tag] of Object.entries(c.imageTags)) {
+      images[component] = imageReference(c.imageRepositories[component], tag);
+    }
+    const dsnSecretRef = c.dsnSecret === undefined ? undefined : `${c.namespace}/${c.dsnSecret.name}/${c.dsnSecret.key}`;
+
+    this.preflight = new Preflight(
+      `${name}-preflight`,
+      {
+        namespace: c.namespace,
+        releaseName: c.releaseName,
+        images,
+        registryInsecure: c.registryInsecure,
+        registryUsername: c.registryUsername,
+        registryPassword: c.registryPassword,
+        dsnSecret: c.dsnSecret,
+        pgDsn: c.pgDsn,
+        schemaVersionQuery: c.schemaVersionQuery,
+        protected: c.gate.protected,
+        acknowledgeUpgrade: c.gate.acknowledgeUpgrade,
+        destructive: c.gate.destructive,
+        kubeContext: c.kubeContext,
+      },
+      { parent: this },
+    );
+
+    this.snapshot = new PostgresSnapshot(
+      `${name}-snapshot`,
+      {
+        targetVersions: targetVersions(c),
+        dir: c.snapshot.dir,
+        format: c.snapshot.format,
+        jobs: c.snapshot.jobs,
+        compression: c.snapshot.compression,
+        namePrefix: c.releaseName,
+        pgDsn: c.pgDsn,
+        dsnSecretRef,
+        kubeContext: c.kubeContext,
+        schemaVersionQuery: c.schemaVersionQuery,
+        context: this.preflight.facts.apply((facts) => ({
+          stack: c.stack,
+          release: c.releaseName,
+          namespace: c.namespace,
+          tier: c.tier,
+          releaseRevision: facts.releaseRevision,
+          fromApiTag: facts.currentApiTag,
+          toTags: c.imageTags,
+          toChartVersion: c.chart.version,
+        })),
+      },
+      { parent: this, dependsOn: [this.preflight] },
+    );
+
+    this.release = new TieredRelease(
+      `${name}-release`,
+      {
+        namespace: c.namespace,
+        releaseName: c.releaseName,
+        chart: c.chart,
+        tier: c.tier,
+        valuesFiles: c.valuesFiles,
+        siteValues: c.siteValues,
+        imageTags: c.imageTags,
+        timeoutSeconds: c.helm.timeoutSeconds,
+        maxHistory: c.helm.maxHistory,
+        createNamespace: c.helm.createNamespace,
+        adoptExistingRelease: c.helm.adoptExistingRelease,
+        provider,
+      },
+      { parent: this, dependsOn: [this.preflight, this.snapshot] },
+    );
+
+    this.verification = new Verification(
+      `${name}-verification`,
+      {
+        baseUrl: c.baseUrl,
+        expectTier: c.tier,
+        firstInstall: this.preflight.firstInstall,
+        releaseRevision: this.release.revision,
+        readyTimeoutSeconds: c.verification.readyTimeoutSeconds,
+        licenseWarnDays: c.verification.licenseWarnDays,
+        maxSeats: c.verification.maxSeats,
+        namespace: c.namespace,
+        releaseName: c.releaseName,
+        logLines: c.verification.logLines,
+        healthPath: c.verification.healthPath,
+        kubeContext: c.kubeContext,
+      },
+      { parent: this, dependsOn: [this.release] },
+    );
+
+    this.registerOutputs({
+      releaseRevision: this.release.revision,
+      releaseStatus: this.release.status,
+      snapshotPath: this.snapshot.path,
+      verification: this.verification.summary,
+    });
+  }
+}

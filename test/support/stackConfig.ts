@@ -1,0 +1,36 @@
+import * as path from "path";
+import * as fs from "fs";
+import * as YAML from "yaml";
+import type { RawConfig } from "../../components/validateConfig";
+
+export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+export const FIXTURE_CHART = "test/fixtures/charts/alexandria-ee";
+
+/** A complete, valid raw config for the fixture chart; tests override single keys. */
+export function validRawValues(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    namespace: "alexandria",
+    releaseName: "alexandria-ee",
+    chart: FIXTURE_CHART,
+    tier: "enterprise",
+    imageTags: { api: "v1.4.0", orchestrator: "v1.4.0", dashboard: "v1.4.0" },
+    baseUrl: "http://127.0.0.1:18080",
+    dsnSecret: "alexandria-db/dsn",
+    ...overrides,
+  };
+}
+
+export function rawConfig(values: Record<string, unknown>, extra: Partial<RawConfig> = {}): RawConfig {
+  return { values, parseErrors: [], ...extra };
+}
+
+/** The `release-runbook:*` values of a committed stack file, as `pulumi config` hands them to the program. */
+export function stackFileValues(stack: string): Record<string, unknown> {
+  const doc = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc.config)) {
+    const [project, name] = key.split(":");
+    if (project === "release-runbook") values[name] = typeof value === "object" ? value : String(value);
+  }
+  return values;
+}

@@ -1,0 +1,159 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, validateConfig, ValidationResult } from "../../components/validateConfig";
+import { PROJECT_DIR, rawConfig, stackFileValues, validRawValues } from "../support/stackConfig";
+
+const ctx = { project: "release-runbook", stack: "unit", projectDir: PROJECT_DIR };
+
+function validate(values: Record<string, unknown>, extra = {}): ValidationResult {
+  return validateConfig(rawConfig(values, extra), ctx);
+}
+
+/** The problems validation reports for these values; fails the test when validation passes. */
+function problemsOf(values: Record<string, unknown>, extra = {}): readonly string[] {
+  try {
+    validate(values, extra);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err}`);
+    return err.problems;
+  }
+  assert.fail("validation passed but should have failed");
+}
+
+function assertProblem(values: Record<string, unknown>, key: string, pattern: RegExp, extra = {}): void {
+  const problems = problemsOf(values, extra);
+  const match = problems.find((p) => p.startsWith(`release-runbook:${key}:`) && pattern.test(p));
+  assert.ok(match, `no problem for ${key} matching ${pattern} in:\n${problems.join("\n")}`);
+}
+
+describe("config validation", () => {
+  it("accepts a complete config and fills the defaults", () => {
+    const { config } = validate(validRawValues());
+    assert.strictEqual(config.helm.timeoutSeconds, 600);
+    assert.strictEqual(config.helm.maxHistory, 10);
+    assert.strictEqual(config.snapshot.format, "directory");
+    assert.strictEqual(config.snapshot.jobs, 2);
+    assert.strictEqual(config.snapshot.dir, "snapshots/unit");
+    assert.strictEqual(config.verification.logLines, 50);
+    assert.deepStrictEqual(config.chart, { kind: "local", path: "test/fixtures/charts/alexandria-ee", version: "1.4.0" });
+    assert.deepStrictEqual(config.valuesFiles, [
+      "test/fixtures/charts/alexandria-ee/values.yaml",
+      "test/fixtures/charts/alexandria-ee/values-enterprise.yaml",
+    ]);
+    assert.deepStrictEqual(config.imageRepositories, {
+      api: "127.0.0.1:15000/alexandria/api",
+      orchestrator: "127.0.0.1:15000/alexandria/orchestrator",
+      dashboard: "127.0.0.1:15000/alexandria/dashboard",
+    });
+  });
+
+  it("keeps a configured 0 instead of replacing it with the default", () => {
+    const { config } = validate(validRawValues({ logLines: "0", licenseWarnDays: "0", maxHistory: "0" }));
+    assert.strictEqual(config.verification.logLines, 0);
+    assert.strictEqual(config.verification.licenseWarnDays, 0);
+    assert.strictEqual(config.helm.maxHistory, 0);
+  });
+
+  it("reports every problem at once, each naming its key", () => {
+    const problems = problemsOf({ tier: "gold", imageTags: { api: "latest" }, maxHistory: "1", snapshotFormat: "tar" });
+    for (const key of ["namespace", "chart", "tier", "baseUrl", "imageTags.api", "imageTags.orchestrator", "imageTags.dashboard", "maxHistory", "snapshotFormat", "dsnSecret"]) {
+      assert.ok(problems.some((p) => p.startsWith(`release-runbook:${key}:`)), `no problem names ${key}:\n${problems.join("\n")}`);
+    }
+    assert.ok(problems.length >= 10);
+  });
+
+  it("refuses `latest` and empty tags in every stack", () => {
+    assertProblem(validRawValues({ imageTags: { api: "latest", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }), "imageTags.api", /latest/);
+    assertProblem(validRawValues({ imageTags: { api: "", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }), "imageTags.api", /empty/);
+  });
+
+  it("a protected stack accepts only semver tags or digests", () => {
+    assertProblem(validRawValues({ protected: "true", imageTags: { api: "main-4f2a", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }), "imageTags.api", /semver/);
+    const digest = `sha256:${"a".repeat(64)}`;
+    const { config } = validate(validRawValues({ protected: "true", imageTags: { api: digest, orchestrator: "1.4.0", dashboard: "v1.4.1-rc.1" } }));
+    assert.strictEqual(config.imageTags.api, digest);
+    // The same branch tag is fine in an unprotected stack.
+    validate(validRawValues({ imageTags: { api: "main-4f2a", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }));
+  });
+
+  it("refuses a tag carrying shell syntax", () => {
+    assertProblem(validRawValues({ imageTags: { api: "v1.2.3$(touch /tmp/pwned)", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }), "imageTags.api", /not a valid image tag/);
+  });
+
+  it("refuses unknown tiers and applications", () => {
+    assertProblem(validRawValues({ tier: "platinum" }), "tier", /starter, professional, enterprise/);
+    assertProblem(validRawValues({ application: "wordpress" }), "application", /alexandria-ee, em-runtime/);
+  });
+
+  it("refuses an unpinned remote chart", () => {
+    assertProblem(validRawValues({ chart: "oci://us-docker.pkg.dev/acme/charts/alexandria-ee", tierValuesFile: "deploy/alexandria-ee/values-enterprise.yaml" }), "chartVersion", /required for the remote chart/);
+    assertProblem(validRawValues({ chart: "alexandria-ee", chartRepository: "https://charts.example.com" }), "chartVersion", /pin it/);
+  });
+
+  it("refuses a chartVersion that disagrees with the local chart", () => {
+    assertProblem(validRawValues({ chartVersion: "9.9.9" }), "chartVersion", /holds version 1.4.0/);
+  });
+
+  it("refuses a chart path that is not a chart", () => {
+    assertProblem(validRawValues({ chart: "deploy" }), "chart", /no Chart.yaml/);
+  });
+
+  it("requires the tier's values file for a remote chart, and refuses missing files", () => {
+    assertProblem(validRawValues({ chart: "oci://r/charts/a", chartVersion: "1.4.2" }), "tierValuesFile", /required with a remote chart/);
+    assertProblem(validRawValues({ siteValuesFile: "deploy/nope.yaml" }), "siteValuesFile", /does not exist/);
+  });
+
+  it("refuses malformed names, URLs, numbers and booleans", () => {
+    assertProblem(validRawValues({ namespace: "Alexandria_Prod" }), "namespace", /namespace name/);
+    assertProblem(validRawValues({ releaseName: "x".repeat(60) }), "releaseName", /at most 53/);
+    assertProblem(validRawValues({ baseUrl: "alexandria.example.com" }), "baseUrl", /not a URL/);
+    assertProblem(validRawValues({ baseUrl: "ftp://a.example" }), "baseUrl", /http/);
+    assertProblem(validRawValues({ baseUrl: "https://u:p@a.example" }), "baseUrl", /credentials/);
+    assertProblem(validRawValues({ helmTimeoutSeconds: "10m" }), "helmTimeoutSeconds", /whole number/);
+    assertProblem(validRawValues({ snapshotJobs: "0" }), "snapshotJobs", /whole number from 1/);
+    assertProblem(validRawValues({ protected: "yes" }), "protected", /true or false/);
+    assertProblem(validRawValues({ dsnSecret: "alexandria-db" }), "dsnSecret", /<secret-name>\/<key>/);
+  });
+
+  it("refuses parallel jobs with the custom format", () => {
+    assertProblem(validRawValues({ snapshotFormat: "custom", snapshotJobs: "4" }), "snapshotJobs", /directory/);
+  });
+
+  it("needs a DSN source, and accepts a secret DSN instead of the Kubernetes Secret", () => {
+    assertProblem(validRawValues({ dsnSecret: undefined }), "dsnSecret", /pgDsn/);
+    const { config } = validate(validRawValues({ dsnSecret: undefined }), { pgDsn: pulumi.secret("postgres://u:p@h/db") });
+    assert.ok(config.pgDsn !== undefined);
+    assert.strictEqual(config.dsnSecret, undefined);
+  });
+
+  it("requires a registry user with a registry password, and refuses insecure registries in protected stacks", () => {
+    assertProblem(validRawValues(), "registryUsername", /registryPassword/, { registryPassword: pulumi.secret("pw") });
+    assertProblem(validRawValues({ protected: "true", registryInsecure: "true" }), "registryInsecure", /TLS/);
+  });
+
+  it("refuses image repositories that carry a tag, and needs a repository for every component", () => {
+    assertProblem(validRawValues({ imageRepositories: { api: "r.example/a/api:v1" } }), "imageRepositories.api", /tag or digest/);
+    assertProblem(validRawValues({ chart: "oci://r/c/a", chartVersion: "1.0.0", tierValuesFile: "deploy/alexandria-ee/values-enterprise.yaml", baseValuesFile: "deploy/prod/site-values.yaml" }), "imageRepositories.api", /is unknown/);
+  });
+
+  it("reports JSON that does not parse with the rest", () => {
+    const problems = problemsOf(validRawValues(), { parseErrors: ["release-runbook:imageTags: not valid JSON"] });
+    assert.deepStrictEqual(problems, ["release-runbook:imageTags: not valid JSON"]);
+  });
+
+  it("warns when the acknowledgement names another target", () => {
+    const { warnings } = validate(validRawValues({ acknowledgeUpgrade: "v1.3.0" }));
+    assert.ok(warnings.some((w) => /acknowledgeUpgrade/.test(w) && /v1.4.0/.test(w)), warnings.join("\n"));
+  });
+
+  for (const stack of ["dev", "prod"]) {
+    it(`the committed Pulumi.${stack}.yaml is valid`, () => {
+      const { config } = validateConfig(rawConfig(stackFileValues(stack)), { ...ctx, stack });
+      assert.strictEqual(config.tier, stack === "prod" ? "enterprise" : "starter");
+      assert.strictEqual(config.gate.protected, stack === "prod");
+      assert.strictEqual(config.chart.kind, "repository");
+      assert.strictEqual(config.chart.version, "1.4.2");
+      assert.ok(config.valuesFiles.some((f) => f.endsWith(`values-${config.tier}.yaml`)));
+    });
+  }
+});

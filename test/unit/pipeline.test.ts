@@ -1,0 +1,229 @@
+import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import { installMocks, promiseOf, RecordedResource } from "../support/pulumiMocks";
+import { PROJECT_DIR, rawConfig, validRawValues } from "../support/stackConfig";
+
+const recorded: RecordedResource[] = installMocks();
+
+type PipelineModule = typeof import("../../components/upgradePipeline");
+type ConfigModule = typeof import("../../components/validateConfig");
+
+/** The options each resource was constructed with, seen through a transformation on the pipeline. */
+interface SeenOptions {
+  readonly type: string;
+  readonly name: string;
+  readonly resource: pulumi.Resource;
+  readonly dependsOn: pulumi.Resource[];
+  readonly parent?: pulumi.Resource;
+  readonly import?: string;
+}
+
+async function buildPipeline(overrides: Record<string, unknown> = {}, name = "alexandria-ee") {
+  const { UpgradePipeline }: PipelineModule = await import("../../components/upgradePipeline");
+  const { validateConfig }: ConfigModule = await import("../../components/validateConfig");
+  const { config } = validateConfig(rawConfig(validRawValues(overrides)), {
+    project: "release-runbook",
+    stack: "unit",
+    projectDir: PROJECT_DIR,
+  });
+  const seen: SeenOptions[] = [];
+  const pipeline = new UpgradePipeline(name, { config }, {
+    transformations: [
+      (args) => {
+        const deps = args.opts.dependsOn;
+        seen.push({
+          type: args.type,
+          name: args.name,
+          resource: args.resource,
+          dependsOn: deps === undefined ? [] : ((Array.isArray(deps) ? deps : [deps]) as pulumi.Resource[]),
+          parent: args.opts.parent,
+          import: (args.opts as pulumi.CustomResourceOptions).import as string | undefined,
+        });
+        return undefined;
+      },
+    ],
+  });
+  // Let every registration reach the mocks.
+  await promiseOf(pipeline.verification.summary);
+  await promiseOf(pipeline.release.revision);
+  return { pipeline, seen, config };
+}
+
+/** The paths of the values files the release was given, in merge order. */
+async function valuesFilePaths(release: Record<string, any>): Promise<string[]> {
+  return Promise.all((release.valueYamlFiles as Array<{ path: Promise<string> | string }>).map(async (a) => a.path));
+}
+
+function byType(type: string, prefix: string): RecordedResource {
+  const found = recorded.filter((r) => r.type === type && r.name.startsWith(prefix));
+  assert.strictEqual(found.length, 1, `expected one ${type} named ${prefix}*, got ${found.map((f) => f.name)}`);
+  return found[0];
+}
+
+describe("UpgradePipeline resource graph", () => {
+  let built: Awaited<ReturnType<typeof buildPipeline>>;
+  before(async () => {
+    recorded.length = 0;
+    built = await buildPipeline();
+  });
+
+  it("registers exactly the expected resources, with three-part types", () => {
+    const types = recorded.filter((r) => r.name.startsWith("alexandria-ee")).map((r) => r.type).sort();
+    assert.deepStrictEqual(types, [
+      "command:local:Command",
+      "command:local:Command",
+      "command:local:Command",
+      "kubernetes:helm.sh/v3:Release",
+      "random:index/randomId:RandomId",
+      "release-runbook:checks:Preflight",
+      "release-runbook:checks:Verification",
+      "release-runbook:db:PostgresSnapshot",
+      "release-runbook:helm:TieredRelease",
+      "release-runbook:pipeline:UpgradePipeline",
+    ]);
+    const components = built.seen.filter((s) => s.type.startsWith("release-runbook:")).map((s) => s.type).sort();
+    assert.deepStrictEqual(components, [
+      "release-runbook:checks:Preflight",
+      "release-runbook:checks:Verification",
+      "release-runbook:db:PostgresSnapshot",
+      "release-runbook:helm:TieredRelease",
+      "release-runbook:pipeline:UpgradePipeline",
+    ]);
+    for (const t of components) assert.strictEqual(t.split(":").length, 3);
+  });
+
+  it("parents every child to its component", () => {
+    const component = (type: string) => built.seen.find((s) => s.type === type)!.resource;
+    const parentOf = (type: string) => built.seen.find((s) => s.type === type)!.parent;
+    assert.strictEqual(parentOf("kubernetes:helm.sh/v3:Release"), component("release-runbook:helm:TieredRelease"));
+    assert.strictEqual(parentOf("random:index/randomId:RandomId"), component("release-runbook:db:PostgresSnapshot"));
+    assert.strictEqual(parentOf("release-runbook:helm:TieredRelease"), built.pipeline);
+    const commands = built.seen.filter((s) => s.type === "command:local:Command");
+    assert.deepStrictEqual(
+      commands.map((c) => (c.parent as unknown as { __pulumiType: string }).__pulumiType).sort(),
+      ["release-runbook:checks:Preflight", "release-runbook:checks:Verification", "release-runbook:db:PostgresSnapshot"],
+    );
+  });
+
+  it("makes the release atomic, cleaned up on failure, with the runbook's timeout and a bounded history", () => {
+    const release = byType("kubernetes:helm.sh/v3:Release", "alexandria-ee").inputs;
+    assert.strictEqual(release.atomic, true);
+    assert.strictEqual(release.cleanupOnFail, true);
+    assert.strictEqual(release.timeout, 600);
+    assert.strictEqual(release.maxHistory, 10);
+    assert.strictEqual(release.name, "alexandria-ee");
+    assert.strictEqual(release.namespace, "alexandria");
+    assert.strictEqual(release.chart, "test/fixtures/charts/alexandria-ee");
+    assert.strictEqual(release.version, "1.4.0");
+  });
+
+  it("layers values base → tier and pins every tag in the inline values", async () => {
+    const release = byType("kubernetes:helm.sh/v3:Release", "alexandria-ee").inputs;
+    const files = await valuesFilePaths(release);
+    assert.deepStrictEqual(files, [
+      "test/fixtures/charts/alexandria-ee/values.yaml",
+      "test/fixtures/charts/alexandria-ee/values-enterprise.yaml",
+    ]);
+    assert.deepStrictEqual(release.values.image, { api: { tag: "v1.4.0" }, orchestrator: { tag: "v1.4.0" }, dashboard: { tag: "v1.4.0" } });
+  });
+
+  it("keeps the snapshot's id by exactly the target versions", () => {
+    const id = byType("random:index/randomId:RandomId", "alexandria-ee").inputs;
+    assert.deepStrictEqual(id.keepers, {
+      chartVersion: "1.4.0",
+      "image.api": "v1.4.0",
+      "image.dashboard": "v1.4.0",
+      "image.orchestrator": "v1.4.0",
+      tier: "enterprise",
+    });
+  });
+
+  it("orders preflight → snapshot → release → verification with explicit dependsOn, down to the children", () => {
+    const component = (type: string) => built.seen.find((s) => s.type === type)!;
+    const preflight = component("release-runbook:checks:Preflight").resource;
+    const snapshot = component("release-runbook:db:PostgresSnapshot");
+    const release = component("release-runbook:helm:TieredRelease");
+    const verification = component("release-runbook:checks:Verification");
+    assert.ok(snapshot.dependsOn.includes(preflight), "snapshot must depend on preflight");
+    assert.ok(release.dependsOn.includes(snapshot.resource), "release must depend on the snapshot");
+    assert.ok(release.dependsOn.includes(preflight), "release must depend on preflight");
+    assert.ok(verification.dependsOn.includes(release.resource), "verification must depend on the release");
+    const helm = built.seen.find((s) => s.type === "kubernetes:helm.sh/v3:Release")!;
+    assert.ok(helm.dependsOn.includes(snapshot.resource), "the helm Release itself must wait for the snapshot");
+    const dump = built.seen.find((s) => s.type === "command:local:Command" && s.name.endsWith("-dump"))!;
+    assert.ok(dump.dependsOn.includes(preflight), "the dump itself must wait for preflight");
+    const verify = built.seen.find((s) => s.type === "command:local:Command" && s.name.endsWith("-verify"))!;
+    assert.ok(verify.dependsOn.includes(release.resource), "the verify command must wait for the release");
+  });
+
+  it("passes every config value through the environment, never in the command line", () => {
+    const commands = recorded.filter((r) => r.type === "command:local:Command");
+    for (const c of commands) {
+      assert.match(String(c.inputs.create), /^node \.\/bin\/runbook\.js [a-z]+ /);
+      assert.doesNotMatch(String(c.inputs.create), /v1\.4\.0|alexandria-db|127\.0\.0\.1/, c.inputs.create);
+    }
+    const preflight = byType("command:local:Command", "alexandria-ee-preflight").inputs;
+    assert.strictEqual(
+      preflight.environment.RUNBOOK_ARG_IMAGES,
+      "api=127.0.0.1:15000/alexandria/api:v1.4.0,dashboard=127.0.0.1:15000/alexandria/dashboard:v1.4.0,orchestrator=127.0.0.1:15000/alexandria/orchestrator:v1.4.0",
+    );
+    assert.strictEqual(preflight.environment.RUNBOOK_ARG_DSN_SECRET, "alexandria-db/dsn");
+    const dump = byType("command:local:Command", "alexandria-ee-snapshot-dump").inputs;
+    assert.strictEqual(dump.environment.RUNBOOK_ARG_NAME, "alexandria-ee-0a1b2c3d");
+    assert.strictEqual(dump.environment.RUNBOOK_DSN_SECRET, "alexandria/alexandria-db/dsn");
+    const context = JSON.parse(dump.environment.RUNBOOK_ARG_CONTEXT_JSON);
+    assert.strictEqual(context.releaseRevision, 3);
+    assert.strictEqual(context.fromApiTag, "v1.3.0");
+    const verify = byType("command:local:Command", "alexandria-ee-verification").inputs;
+    assert.strictEqual(verify.environment.RUNBOOK_ARG_EXPECT_TIER, "enterprise");
+    assert.strictEqual(verify.environment.RUNBOOK_VERIFIED_REVISION, "4");
+    assert.doesNotMatch(verify.create, /--first-install/, "preflight said this is an upgrade");
+  });
+
+  it("exposes the snapshot and verification results parsed from the CLI", async () => {
+    assert.strictEqual(await promiseOf(built.pipeline.snapshot.path), "/snap/x");
+    assert.strictEqual(await promiseOf(built.pipeline.snapshot.sha256), "ab".repeat(32));
+    assert.strictEqual(await promiseOf(built.pipeline.verification.summary), "ready=ok license=warn");
+    assert.strictEqual(await promiseOf(built.pipeline.release.revision), 4);
+  });
+});
+
+describe("UpgradePipeline options", () => {
+  beforeEach(() => {
+    recorded.length = 0;
+  });
+
+  it("adopts a hand-installed release by importing <namespace>/<name>", async () => {
+    const { seen } = await buildPipeline({ adoptExistingRelease: "true" }, "adopt");
+    const helm = seen.find((s) => s.type === "kubernetes:helm.sh/v3:Release")!;
+    assert.strictEqual(helm.import, "alexandria/alexandria-ee");
+  });
+
+  it("does not import when not adopting", async () => {
+    const { seen } = await buildPipeline({}, "noadopt");
+    assert.strictEqual(seen.find((s) => s.type === "kubernetes:helm.sh/v3:Release")!.import, undefined);
+  });
+
+  it("uses the tier's values file and the configured timeout and history", async () => {
+    await buildPipeline({ tier: "starter", helmTimeoutSeconds: "900", maxHistory: "20" }, "starter");
+    const release = byType("kubernetes:helm.sh/v3:Release", "starter").inputs;
+    const files = await valuesFilePaths(release);
+    assert.ok(files.some((f) => f.endsWith("values-starter.yaml")), files.join());
+    assert.ok(!files.some((f) => f.endsWith("values-enterprise.yaml")), files.join());
+    assert.strictEqual(release.timeout, 900);
+    assert.strictEqual(release.maxHistory, 20);
+  });
+
+  it("site values cannot unpin a tag", async () => {
+    await buildPipeline({ siteValues: { image: { api: { tag: "latest", pullPolicy: "Always" } } } }, "site");
+    const release = byType("kubernetes:helm.sh/v3:Release", "site").inputs;
+    assert.deepStrictEqual(release.values.image.api, { tag: "v1.4.0", pullPolicy: "Always" });
+  });
+
+  it("passes the protected-stack gate flags to preflight", async () => {
+    await buildPipeline({ protected: "true", acknowledgeUpgrade: "v1.4.0", destructive: "true" }, "gate");
+    const preflight = byType("command:local:Command", "gate-preflight").inputs;
+    assert.match(preflight.create, / --protected --destructive --json$/);
+    assert.strictEqual(preflight.environment.RUNBOOK_ARG_ACKNOWLEDGE, "v1.4.0");
+  });
+});
