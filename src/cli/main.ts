@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { CliCommand, EXIT_FAILED, EXIT_OK, EXIT_USAGE, OperationFailed, UsageError } from "./command";
 import { commands } from "./commands";
 import { redactSecrets } from "../lib/redact";
+import { withDsnFromSecret } from "./dsn-from-secret";
 
 function topLevelHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -35,6 +36,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   }
   const wantsJson = rest.includes("--json");
   try {
+    env = await withDsnFromSecret(env);
     const { values, positionals } = parseArgs({
       args: rest,
       options: { ...command.options, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
@@ -50,6 +52,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     }
     const result = await command.run(values as Record<string, string | boolean | undefined>, env);
     print(process.stdout, wantsJson ? JSON.stringify(result.json) : result.text);
+    // A failed --json run is usually read by Pulumi, which shows stderr: say there what failed.
+    if (!result.ok && wantsJson) print(process.stderr, result.text);
     return result.ok ? EXIT_OK : EXIT_FAILED;
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");

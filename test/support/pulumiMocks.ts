@@ -18,8 +18,16 @@ export const CANNED_STDOUT: Record<string, string> = {
  * Installs Pulumi mocks that record every resource and answer every `call` with an error: the program
  * must not invoke anything (a preview-time invoke would run on every `pulumi preview`).
  */
+let installed: RecordedResource[] | undefined;
+
+/**
+ * Mocks are process-wide and mocha loads every test file before running any: all files share one
+ * installation and one record, so a later file cannot swap the mocks under an earlier one.
+ */
 export function installMocks(project = "release-runbook", stack = "unit"): RecordedResource[] {
+  if (installed !== undefined) return installed;
   const recorded: RecordedResource[] = [];
+  installed = recorded;
   pulumi.runtime.setMocks(
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
