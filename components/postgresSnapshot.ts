@@ -94,7 +94,8 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
       {
         "out-dir": args.dir,
         format: args.format ?? "directory",
-        jobs: String(args.jobs ?? 2),
+        // pg_dump writes the custom format serially: --jobs is for directories only.
+        jobs: (args.format ?? "directory") === "directory" ? String(args.jobs ?? 2) : undefined,
         compress: String(args.compression ?? 1),
         name: this.snapshotName,
         "schema-version-query": args.schemaVersionQuery,

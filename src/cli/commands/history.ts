@@ -1,0 +1,56 @@
+import type { CliCommand, CommandResult, ParsedValues } from "../command";
+import { UsageError } from "../command";
+import type { HistoryEntry } from "../../lib/rollback/history";
+import { readStackFacts } from "../../lib/rollback/stack-facts";
+import { describeTargets } from "../../lib/rollback/targets";
+
+const help = `usage: runbook history --stack STACK [--no-cluster] [--json]
+
+Lists every update of the stack (pulumi stack history) with the target versions it applied (image tags,
+chart version, tier), the snapshot it took before its release changed (path, sha256, schema version) and
+the Helm release revision it produced (read from the cluster's Helm release Secrets).
+
+options:
+  --stack STACK     the Pulumi stack (e.g. prod)
+  --no-cluster      do not read release revisions from the cluster
+  --json            print one JSON object: {stack, entries: [{version, kind, result, startTime, endTime,
+                    targets, snapshot, releaseRevision}]}
+  -h, --help        this text
+
+environment: the Pulumi CLI on PATH and its usual variables (PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE);
+KUBECONFIG for the cluster.
+
+exit codes: 0 listed, 1 the stack or its history could not be read, 2 bad usage`;
+
+export function stackName(values: ParsedValues): string {
+  const stack = values.stack;
+  if (typeof stack !== "string" || !/^[A-Za-z0-9_./-]+$/.test(stack)) {
+    throw new UsageError("--stack STACK is required (e.g. --stack prod); see `pulumi stack ls`");
+  }
+  return stack;
+}
+
+export function formatHistoryLine(e: HistoryEntry): string {
+  const revision = e.releaseRevision === undefined ? "" : ` revision ${e.releaseRevision ?? "-"}`;
+  const snapshot = e.snapshot === undefined ? "" : `\n      snapshot ${e.snapshot.path} sha256 ${e.snapshot.sha256.slice(0, 12)}… schema ${e.snapshot.schemaVersion ?? "-"}`;
+  return `  v${e.version}  ${e.startTime}  ${e.kind} ${e.result}${revision}  ${describeTargets(e.targets) || "(no targets in config)"}${snapshot}`;
+}
+
+export const historyCommand: CliCommand = {
+  name: "history",
+  summary: "list the stack's upgrades: versions applied, snapshot taken, release revision produced",
+  help,
+  options: { stack: { type: "string" }, "no-cluster": { type: "boolean" } },
+  async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
+    const stack = stackName(values);
+    const facts = await readStackFacts(stack, env, { cluster: values["no-cluster"] !== true });
+    const lines = [`stack ${stack}: ${facts.history.length} update(s), snapshots in ${facts.snapshotDir}`];
+    lines.push(...facts.history.map(formatHistoryLine));
+    if (facts.clusterProblem) lines.push(`release revisions not shown: ${facts.clusterProblem}`);
+    return {
+      ok: true,
+      json: { stack, snapshotDir: facts.snapshotDir, entries: facts.history, ...(facts.clusterProblem ? { clusterProblem: facts.clusterProblem } : {}) },
+      text: lines.join("\n"),
+    };
+  },
+};

@@ -1,0 +1,114 @@
+import { existsSync } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { KubeTarget, kubectlJson } from "../kube/kubectl";
+import { isManifest, readManifest } from "../snapshot/manifest";
+import { buildHistory, HistoryEntry, ReleaseRevisionRecord, SnapshotRecord } from "./history";
+import { PROJECT } from "./targets";
+
+/** The project directory: the nearest one above this module (compiled or source) that holds Pulumi.yaml. */
+export function projectDir(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    dir = path.dirname(dir);
+    if (existsSync(path.join(dir, "Pulumi.yaml"))) return dir;
+  }
+  throw new Error(`cannot find Pulumi.yaml above ${__dirname}; run the runbook from its project checkout`);
+}
+
+export async function openStack(stackName: string, workDir = projectDir()): Promise<Stack> {
+  return LocalWorkspace.selectStack({ stackName, workDir });
+}
+
+export type PlainConfig = Record<string, { value: string; secret?: boolean }>;
+
+/** `release-runbook:<key>` of a config map. */
+export function configValue(config: PlainConfig, key: string): string | undefined {
+  return config[`${PROJECT}:${key}`]?.value;
+}
+
+/** Every snapshot manifest in the stack's snapshot directory, taken for this stack. */
+export async function readSnapshots(dir: string, stackName: string): Promise<SnapshotRecord[]> {
+  let entries: string[];
+  try {
+    entries = await fs.readdir(dir);
+  } catch {
+    return [];
+  }
+  const out: SnapshotRecord[] = [];
+  for (const entry of entries.filter((e) => e.endsWith(".manifest.json")).sort()) {
+    const manifestPath = path.join(dir, entry);
+    const manifest = await readManifest(manifestPath);
+    if (!isManifest(manifest)) continue;
+    const forStack = manifest.context?.stack;
+    if (forStack !== undefined && forStack !== stackName) continue;
+    out.push({
+      name: manifest.name,
+      path: manifest.path,
+      manifestPath,
+      sha256: manifest.sha256,
+      createdAt: manifest.createdAt,
+      schemaVersion: manifest.schemaVersion,
+      ...(manifest.context === undefined ? {} : { context: manifest.context }),
+    });
+  }
+  return out;
+}
+
+interface SecretList {
+  items?: { metadata?: { labels?: Record<string, string>; creationTimestamp?: string } }[];
+}
+
+/** Helm's revisions of the release with the time each was created (its storage Secret's creationTimestamp). */
+export async function readReleaseRevisions(release: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<ReleaseRevisionRecord[]> {
+  const list = await kubectlJson<SecretList>(
+    ["get", "secrets", "-l", `owner=helm,name=${release}`, "--field-selector", "type=helm.sh/release.v1"],
+    target,
+    env,
+  );
+  return (list.items ?? [])
+    .map((item) => ({
+      revision: Number(item.metadata?.labels?.version),
+      status: item.metadata?.labels?.status ?? "unknown",
+      ...(item.metadata?.creationTimestamp ? { createdAt: new Date(item.metadata.creationTimestamp) } : {}),
+    }))
+    .filter((r) => Number.isInteger(r.revision) && r.revision > 0)
+    .sort((a, b) => a.revision - b.revision);
+}
+
+export interface StackFacts {
+  readonly stack: Stack;
+  readonly config: PlainConfig;
+  readonly history: HistoryEntry[];
+  readonly snapshotDir: string;
+  /** Why release revisions are missing from the history, when the cluster could not be read. */
+  readonly clusterProblem?: string;
+}
+
+/** Reads a stack's history, config, snapshots and (unless told not to) its release's revisions. */
+export async function readStackFacts(stackName: string, env: NodeJS.ProcessEnv, opts: { cluster: boolean }): Promise<StackFacts> {
+  const stack = await openStack(stackName);
+  const [updates, config] = await Promise.all([stack.history(undefined, undefined, false), stack.getAllConfig()]);
+  const workDir = stack.workspace.workDir;
+  const snapshotDir = path.resolve(workDir, configValue(config, "snapshotDir") ?? path.join("snapshots", stackName));
+  const snapshots = await readSnapshots(snapshotDir, stackName);
+  let revisions: ReleaseRevisionRecord[] | undefined;
+  let clusterProblem: string | undefined;
+  const namespace = configValue(config, "namespace");
+  const release = configValue(config, "releaseName") ?? configValue(config, "application") ?? "alexandria-ee";
+  if (opts.cluster && namespace !== undefined) {
+    const context = configValue(config, "kubeContext");
+    try {
+      revisions = await readReleaseRevisions(release, { namespace, ...(context ? { context } : {}) }, env);
+    } catch (err) {
+      clusterProblem = (err as Error).message;
+    }
+  }
+  const history = buildHistory(
+    updates.map((u) => ({ ...u, version: u.version ?? 0, result: String(u.result), kind: String(u.kind) })),
+    snapshots,
+    revisions,
+  );
+  return { stack, config, history, snapshotDir, ...(clusterProblem ? { clusterProblem } : {}) };
+}
