@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { OperationFailed } from "../../cli/command";
@@ -6,7 +7,7 @@ import { readSecretKey } from "../kube/secret";
 import { checkDatabase } from "../pg/check-database";
 import { redactSecrets } from "../redact";
 import type { RollbackPlan } from "./plan";
-import { configValue, PlainConfig, projectDir } from "./stack-facts";
+import { configValue, PlainConfig } from "./stack-facts";
 import { TARGET_KEYS, TargetVersions } from "./targets";
 
 /** The DSN the stack's snapshots use: PG_DSN, else the stack's secret pgDsn, else its dsnSecret in the cluster. */
@@ -33,9 +34,18 @@ export async function currentSchemaVersion(config: PlainConfig, dsn: string | un
   return facts.schemaVersion ?? null;
 }
 
+/** This CLI's own entry point (bin/runbook.js), found above this module whether it runs compiled or from source. */
+function runbookEntry(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const candidate = path.join(dir, "bin", "runbook.js");
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new OperationFailed(`cannot find bin/runbook.js above ${__dirname}`);
+}
+
 /** Runs `runbook restore` as operators would, the DSN in its environment only. Resolves its JSON result. */
 export function runRestore(snapshotPath: string, preRestoreDir: string, dsn: string, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-  const cli = path.join(projectDir(), "bin", "runbook.js");
+  const cli = runbookEntry();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, "restore", "--snapshot", snapshotPath, "--pre-restore-dir", preRestoreDir, "--yes", "--json"], {
       env: { ...env, PG_DSN: dsn },

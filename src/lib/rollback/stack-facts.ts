@@ -7,8 +7,12 @@ import { isManifest, readManifest } from "../snapshot/manifest";
 import { buildHistory, HistoryEntry, ReleaseRevisionRecord, SnapshotRecord } from "./history";
 import { PROJECT } from "./targets";
 
-/** The project directory: the nearest one above this module (compiled or source) that holds Pulumi.yaml. */
+/**
+ * The project directory: the current directory when it holds Pulumi.yaml (operators run the runbook from
+ * their checkout, which holds their stack files), else the nearest one above this module.
+ */
 export function projectDir(): string {
+  if (existsSync(path.join(process.cwd(), "Pulumi.yaml"))) return process.cwd();
   let dir = __dirname;
   for (let i = 0; i < 5; i++) {
     dir = path.dirname(dir);
