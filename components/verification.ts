@@ -33,7 +33,8 @@ export interface VerificationCheck {
   readonly name: string;
   readonly ok: boolean;
   readonly detail: string;
-  readonly warning?: boolean;
+  /** Why the check passed with a warning (e.g. the license expires soon). */
+  readonly warning?: string;
   readonly skipped?: boolean;
 }
 

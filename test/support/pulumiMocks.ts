@@ -11,7 +11,7 @@ export interface RecordedResource {
 export const CANNED_STDOUT: Record<string, string> = {
   preflight: JSON.stringify({ ok: true, checks: [], releaseRevision: 3, firstInstall: false, currentApiTag: "v1.3.0", serverVersion: "15.18", schemaVersion: "41" }),
   snapshot: JSON.stringify({ ok: true, name: "n", path: "/snap/x", manifestPath: "/snap/x.manifest.json", sha256: "ab".repeat(32), bytes: 1234, format: "directory", serverVersion: "15.18", schemaVersion: "41" }),
-  verify: JSON.stringify({ ok: true, checks: [{ name: "ready", ok: true, detail: "200" }, { name: "license", ok: true, detail: "enterprise", warning: true }] }),
+  verify: JSON.stringify({ ok: true, checks: [{ name: "ready", ok: true, detail: "200" }, { name: "license", ok: true, detail: "enterprise", warning: "expires in 12 days" }] }),
 };
 
 /**

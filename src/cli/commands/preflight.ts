@@ -1,0 +1,217 @@
+import { CliCommand, CommandResult, ParsedValues, UsageError } from "../command";
+import { isSecretKey, isSecretName, namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
+import { parsePgDsn, PG_DSN_ENV } from "../../lib/pg/connection";
+import { credentialsFromEnv, InvalidImageReference, parseImageReference } from "../../lib/registry";
+import { failedCheckNames, formatChecks } from "../../lib/verify/check";
+import { PreflightImage, PreflightOptions, PreflightReport, runPreflight } from "../../lib/verify/preflight";
+import { ACKNOWLEDGE_CONFIG_KEY } from "../../lib/verify/upgrade-gate";
+import { tagProblem } from "../../lib/versions";
+
+const HELP = `usage: runbook preflight --namespace NS --release NAME --image COMPONENT=IMAGE... [options]
+
+Refuses an upgrade unless every check passes. Every check runs and is reported (name, ok, skipped, detail);
+the command fails (exit 1) if any failed.
+
+Checks:
+  image:<component>   the image tag (or digest) exists in its registry (OCI distribution API)
+  release-revision    the current Helm revision of the release, read from Helm's release Secrets
+  pods-healthy        pods labelled app.kubernetes.io/instance=RELEASE are Running and Ready, none
+                      crash-looping (SKIP on a first install)
+  dsn-secret          the DSN Secret exists in the namespace (SKIP without --dsn-secret)
+  database            the database answers: server version, and the schema version when asked
+  minor-version-gate  in a protected stack, crossing a minor version of api (or --destructive) needs
+                      --acknowledge equal to the exact target api tag (config ${ACKNOWLEDGE_CONFIG_KEY})
+
+Options:
+  --namespace NS                 the release's namespace (required unless --skip-cluster)
+  --release NAME                 the Helm release, e.g. alexandria-ee (required unless --skip-cluster)
+  --context NAME                 kubeconfig context (default: the current one; KUBECONFIG is honoured)
+  --image COMPONENT=IMAGE        a target image, e.g. api=us-docker.pkg.dev/proj/repo/api:v1.2.3;
+                                 repeatable
+  --images LIST                  the same as a comma list: "api=REF,orchestrator=REF,dashboard=REF"
+  --registry-insecure            allow plain HTTP to registries that are not on loopback
+                                 (alias --insecure-registry)
+  --dsn-secret NAME/KEY          the Secret (and key) in the namespace that holds the DSN; the database
+                                 check connects with it unless PG_DSN is set (for when the in-cluster
+                                 address is not reachable from here)
+  --schema-version-query SQL     a read-only SELECT whose first column is the schema/migration version
+  --protected                    a protected stack: tags must be semver (v1.2.3) or sha256: digests,
+                                 and the minor-version gate applies
+  --acknowledge TAG              the target api tag the operator acknowledged
+  --destructive                  the release is flagged destructive (needs --acknowledge when protected)
+  --skip-cluster                 for operators without cluster access: skip the cluster checks (each
+                                 reported as SKIP, as is the minor-version gate unless acknowledged);
+                                 the DSN then comes from PG_DSN
+  --json                         print one JSON object: {ok, checks: [{name, ok, skipped?, detail}],
+                                 releaseRevision, releaseStatus, firstInstall, currentApiTag,
+                                 serverVersion, schemaVersion, images: [{component, image, status, digest?}]}
+
+Environment (secrets never go on the command line):
+  PG_DSN                                   postgres://USER:PASSWORD@HOST:PORT/DB (required without
+                                           --dsn-secret; with it, used to connect instead)
+  REGISTRY_USERNAME, REGISTRY_PASSWORD     registry credentials (Artifact Registry: oauth2accesstoken and
+                                           an access token; GHCR: user and PAT)
+  REGISTRY_TOKEN                           a bearer token, used as is
+  KUBECONFIG                               which cluster kubectl talks to
+
+Exit codes: 0 every check passed, 1 a check failed, 2 bad usage.`;
+
+export const preflightCommand: CliCommand = {
+  name: "preflight",
+  summary: "refuse an upgrade unless images exist, the release and pods are healthy, the database answers",
+  help: HELP,
+  options: {
+    namespace: { type: "string" },
+    release: { type: "string" },
+    context: { type: "string" },
+    image: { type: "string", multiple: true },
+    images: { type: "string" },
+    "registry-insecure": { type: "boolean" },
+    "insecure-registry": { type: "boolean" },
+    "dsn-secret": { type: "string" },
+    "schema-version-query": { type: "string" },
+    protected: { type: "boolean" },
+    acknowledge: { type: "string" },
+    destructive: { type: "boolean" },
+    "skip-cluster": { type: "boolean" },
+  },
+  async run(values, env): Promise<CommandResult> {
+    const options = preflightOptionsFrom(values, env);
+    const report = await runPreflight(options);
+    return { ok: report.ok, json: { ...report }, text: textReport(options, report) };
+  },
+};
+
+function textReport(options: PreflightOptions, report: PreflightReport): string {
+  const subject =
+    options.cluster === undefined
+      ? "preflight (--skip-cluster)"
+      : `preflight ${options.cluster.release} in namespace ${options.cluster.target.namespace}`;
+  const facts = [
+    report.firstInstall === true ? "first install" : report.releaseRevision === null ? undefined : `revision ${report.releaseRevision} (${report.releaseStatus})`,
+    report.currentApiTag === null ? undefined : `running api ${report.currentApiTag}`,
+    report.serverVersion === null ? undefined : `PostgreSQL ${report.serverVersion}`,
+    report.schemaVersion === null ? undefined : `schema ${report.schemaVersion}`,
+  ].filter((f): f is string => f !== undefined);
+  return [
+    `${subject}${options.protectedStack ? " — protected stack" : ""}`,
+    formatChecks(report.checks),
+    ...(facts.length > 0 ? [facts.join("; ")] : []),
+    report.ok ? "preflight: every check passed" : `preflight: FAILED (${failedCheckNames(report.checks).join(", ")})`,
+  ].join("\n");
+}
+
+const COMPONENT = /^[a-z][a-z0-9-]*$/;
+
+function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): PreflightOptions {
+  const protectedStack = values.protected === true;
+  const skipCluster = values["skip-cluster"] === true;
+  const images = parseImages(values, protectedStack);
+
+  const namespace = optionalString(values, "namespace");
+  const release = optionalString(values, "release");
+  const context = optionalString(values, "context");
+  const namespaceProblem = namespace === undefined ? undefined : namespaceNameProblem(namespace);
+  if (namespaceProblem !== undefined) throw new UsageError(`--namespace '${namespace}' ${namespaceProblem}`);
+  const releaseProblem = release === undefined ? undefined : releaseNameProblem(release);
+  if (releaseProblem !== undefined) throw new UsageError(`--release '${release}' ${releaseProblem}`);
+
+  if (!skipCluster && (namespace === undefined || release === undefined)) {
+    throw new UsageError(
+      `${namespace === undefined ? "--namespace" : "--release"} is required to check the cluster: give --namespace NS ` +
+        "--release NAME, or --skip-cluster to run without cluster access",
+    );
+  }
+
+  const dsnSecret = parseDsnSecret(values);
+  const envDsn = env[PG_DSN_ENV] !== undefined && env[PG_DSN_ENV] !== "" ? env[PG_DSN_ENV] : undefined;
+  const readsSecret = dsnSecret !== undefined && !skipCluster;
+  if (envDsn !== undefined) {
+    // A DSN that cannot be parsed is bad config (exit 2); the message never quotes it.
+    parsePgDsn(envDsn);
+  } else if (!readsSecret) {
+    throw new UsageError(
+      dsnSecret !== undefined
+        ? `--skip-cluster cannot read --dsn-secret ${dsnSecret.name}/${dsnSecret.key}: export ${PG_DSN_ENV}=postgres://USER:PASSWORD@HOST:PORT/DB instead`
+        : `no database to check: give --dsn-secret NAME/KEY (read from the cluster) or export ${PG_DSN_ENV}=postgres://USER:PASSWORD@HOST:PORT/DB`,
+    );
+  }
+
+  const schemaVersionQuery = optionalString(values, "schema-version-query");
+  const acknowledge = optionalString(values, "acknowledge");
+  return {
+    images,
+    registry: {
+      credentials: credentialsFromEnv(env),
+      allowInsecure: values["registry-insecure"] === true || values["insecure-registry"] === true,
+    },
+    ...(skipCluster || namespace === undefined || release === undefined
+      ? {}
+      : { cluster: { target: { namespace, ...(context === undefined ? {} : { context }) }, release } }),
+    ...(dsnSecret === undefined ? {} : { dsnSecret }),
+    ...(envDsn === undefined ? {} : { envDsn }),
+    ...(schemaVersionQuery === undefined ? {} : { schemaVersionQuery }),
+    protectedStack,
+    destructive: values.destructive === true,
+    ...(acknowledge === undefined ? {} : { acknowledge }),
+    env,
+  };
+}
+
+/** --image COMPONENT=REF (repeatable) and --images "a=REF,b=REF", validated as a whole. */
+function parseImages(values: ParsedValues, protectedStack: boolean): PreflightImage[] {
+  const pairs: { flag: string; text: string }[] = [];
+  for (const text of (values.image as string[] | undefined) ?? []) pairs.push({ flag: "--image", text });
+  const list = values.images as string | undefined;
+  if (list !== undefined) {
+    for (const text of list.split(",")) if (text.trim() !== "") pairs.push({ flag: "--images", text });
+  }
+  if (pairs.length === 0) {
+    throw new UsageError("no target images: give --image api=REGISTRY/REPOSITORY:TAG (repeatable) or --images \"api=REF,orchestrator=REF\"");
+  }
+  const images: PreflightImage[] = [];
+  for (const { flag, text } of pairs) {
+    const eq = text.indexOf("=");
+    const component = eq === -1 ? "" : text.slice(0, eq).trim();
+    const refText = eq === -1 ? "" : text.slice(eq + 1).trim();
+    if (!COMPONENT.test(component) || refText === "") {
+      throw new UsageError(`${flag} '${text}' is not COMPONENT=IMAGE: write e.g. ${flag} api=us-docker.pkg.dev/proj/repo/api:v1.2.3`);
+    }
+    if (images.some((i) => i.component === component)) {
+      throw new UsageError(`${flag}: component '${component}' is given twice; give each component one image`);
+    }
+    let ref;
+    try {
+      ref = parseImageReference(refText);
+    } catch (err) {
+      if (err instanceof InvalidImageReference) throw new UsageError(`${flag} ${component}: ${err.message}`);
+      throw err;
+    }
+    if (ref.tag === undefined && ref.digest === undefined) {
+      throw new UsageError(`${flag} ${component}: '${refText}' names no tag; pin one, e.g. ${refText}:v1.2.3`);
+    }
+    const problem = ref.tag === undefined ? undefined : tagProblem(ref.tag, { protectedStack });
+    if (problem !== undefined) throw new UsageError(`${flag} ${component}: the tag ${problem}`);
+    images.push({ component, ref });
+  }
+  return images;
+}
+
+function parseDsnSecret(values: ParsedValues): { name: string; key: string } | undefined {
+  const text = optionalString(values, "dsn-secret");
+  if (text === undefined) return undefined;
+  const slash = text.indexOf("/");
+  const name = slash === -1 ? text : text.slice(0, slash);
+  const key = slash === -1 ? "" : text.slice(slash + 1);
+  if (!isSecretName(name) || !isSecretKey(key)) {
+    throw new UsageError(`--dsn-secret '${text}' is not NAME/KEY: write e.g. --dsn-secret alexandria-db/dsn (the Secret and its key)`);
+  }
+  return { name, key };
+}
+
+function optionalString(values: ParsedValues, flag: string): string | undefined {
+  const value = values[flag];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`--${flag} must not be empty`);
+  return value.trim();
+}

@@ -1,0 +1,171 @@
+import { CliCommand, CommandResult, ParsedValues, UsageError } from "../command";
+import { namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
+import { failedCheckNames, formatChecks } from "../../lib/verify/check";
+import { runVerification, VerifyOptions } from "../../lib/verify/verify";
+import { STARTUP_ERROR_PATTERNS } from "../../lib/verify/startup-errors";
+
+const HELP = `usage: runbook verify --base-url URL --expect-tier TIER [options]
+       runbook verify --base-url URL --health-path PATH [options]      (em-runtime)
+
+Checks a release after it changed. Every check runs; the command fails (exit 1) if any failed and prints
+the way back (runbook rollback, pulumi stack history, helm rollback).
+
+Checks:
+  ready        GET /ready answers 200, retried with exponential backoff and jitter up to --ready-timeout
+  auth-setup   GET /auth/setup answers 200 only on a first install; a 200 after an upgrade means the
+               admin was lost
+  license      GET /license: tier equals --expect-tier; current_seats a non-negative integer not above the
+               license's own seat limit nor --max-seats; expires_at in the future (WARN within
+               --license-warn-days)
+  api-logs     the last --log-lines lines of the api container's logs (kubectl logs -l
+               app.kubernetes.io/instance=RELEASE -c api) match none of:
+               ${STARTUP_ERROR_PATTERNS.map((p) => p.name).join(" | ")}
+               (SKIP without --namespace and --release)
+  health       em-runtime mode: GET --health-path answers 200, retried like ready (replaces ready,
+               auth-setup and license; --expect-tier, --first-install, --license-warn-days and
+               --max-seats are then not used)
+
+Options:
+  --base-url URL             the application's address, e.g. https://alexandria.example.com
+  --expect-tier TIER         starter, professional, enterprise… (required unless --health-path)
+  --first-install            the release was installed, not upgraded (auth-setup must answer 200)
+  --ready-timeout SECONDS    bound of the ready/health check, retries included (default 300)
+  --request-timeout SECONDS  deadline of each HTTP request (default 10)
+  --license-warn-days N      warn when the license expires within N days (default 30)
+  --max-seats N              fail when current_seats is above N
+  --health-path PATH         em-runtime: check this path instead, e.g. /api/governance/health
+  --namespace NS             with --release: read the api logs from the cluster (kubectl, KUBECONFIG)
+  --release NAME             the Helm release name, e.g. alexandria-ee
+  --context NAME             kubeconfig context (default: the current context)
+  --log-lines N              how many log lines per api container (default 50)
+  --json                     print one JSON object: {ok, checks: [{name, ok, detail, warning?, skipped?}], wayBack?}
+
+Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 bad usage.`;
+
+/** Flags of Alexandria EE's checks; accepted but unused with --health-path, so one caller can serve both apps. */
+const ALEXANDRIA_ONLY_FLAGS = ["expect-tier", "first-install", "license-warn-days", "max-seats"];
+
+export const verifyCommand: CliCommand = {
+  name: "verify",
+  summary: "check a release after it changed: /ready, /auth/setup, /license, api logs (or em-runtime health)",
+  help: HELP,
+  options: {
+    "base-url": { type: "string" },
+    "expect-tier": { type: "string" },
+    "first-install": { type: "boolean" },
+    "ready-timeout": { type: "string" },
+    "request-timeout": { type: "string" },
+    "license-warn-days": { type: "string" },
+    "max-seats": { type: "string" },
+    "health-path": { type: "string" },
+    namespace: { type: "string" },
+    release: { type: "string" },
+    context: { type: "string" },
+    "log-lines": { type: "string" },
+  },
+  async run(values, env): Promise<CommandResult> {
+    const options = verifyOptionsFrom(values, env);
+    const report = await runVerification(options);
+    const failed = failedCheckNames(report.checks);
+    const unused = options.app.kind === "health" ? ALEXANDRIA_ONLY_FLAGS.filter((f) => values[f] !== undefined) : [];
+    const lines = [
+      `verify ${options.baseUrl}`,
+      ...(unused.length > 0 ? [`(em-runtime mode: ${unused.map((f) => `--${f}`).join(", ")} not used)`] : []),
+      formatChecks(report.checks),
+    ];
+    if (report.ok) {
+      lines.push("verify: every check passed");
+    } else {
+      lines.push(`verify: FAILED (${failed.join(", ")})`, "The way back:", ...(report.wayBack ?? []).map((l) => `  ${l}`));
+    }
+    return { ok: report.ok, json: { ...report }, text: lines.join("\n") };
+  },
+};
+
+function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): VerifyOptions {
+  const baseUrl = requiredString(values, "base-url", "the application's address, e.g. --base-url https://alexandria.example.com");
+  let parsed: URL;
+  try {
+    parsed = new URL(baseUrl);
+  } catch {
+    throw new UsageError(`--base-url '${baseUrl}' is not a URL: give e.g. --base-url https://alexandria.example.com`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new UsageError(`--base-url must be an http:// or https:// URL, got '${parsed.protocol}'`);
+  }
+  if (parsed.username !== "" || parsed.password !== "") {
+    throw new UsageError("--base-url must not carry credentials (user:password@): the checks use no authentication");
+  }
+
+  const healthPath = optionalString(values, "health-path");
+  let app: VerifyOptions["app"];
+  if (healthPath !== undefined) {
+    if (!healthPath.startsWith("/")) throw new UsageError(`--health-path must start with '/', e.g. /api/governance/health`);
+    app = { kind: "health", healthPath };
+  } else {
+    app = {
+      kind: "alexandria",
+      expectTier: requiredString(values, "expect-tier", "the license tier this environment must run, e.g. --expect-tier enterprise"),
+      firstInstall: values["first-install"] === true,
+      licenseWarnDays: wholeNumber(values, "license-warn-days", 30, 0),
+      ...(values["max-seats"] === undefined ? {} : { maxSeats: wholeNumber(values, "max-seats", 0, 0) }),
+    };
+  }
+
+  const namespace = optionalString(values, "namespace");
+  const release = optionalString(values, "release");
+  const namespaceProblem = namespace === undefined ? undefined : namespaceNameProblem(namespace);
+  if (namespaceProblem !== undefined) throw new UsageError(`--namespace '${namespace}' ${namespaceProblem}`);
+  const releaseProblem = release === undefined ? undefined : releaseNameProblem(release);
+  if (releaseProblem !== undefined) throw new UsageError(`--release '${release}' ${releaseProblem}`);
+
+  if ((namespace === undefined) !== (release === undefined)) {
+    throw new UsageError("--namespace and --release go together (to read the api logs): give both, or neither to skip api-logs");
+  }
+  const context = optionalString(values, "context");
+  const logLines = wholeNumber(values, "log-lines", 50, 1);
+  if (namespace === undefined && values["log-lines"] !== undefined) {
+    throw new UsageError("--log-lines needs --namespace and --release (where to read the api logs)");
+  }
+
+  return {
+    baseUrl,
+    app,
+    readyTimeoutMs: seconds(values, "ready-timeout", 300) * 1000,
+    requestTimeoutMs: seconds(values, "request-timeout", 10) * 1000,
+    ...(namespace === undefined || release === undefined
+      ? {}
+      : { cluster: { target: { namespace, ...(context === undefined ? {} : { context }) }, release, lines: logLines } }),
+    env,
+  };
+}
+
+function optionalString(values: ParsedValues, flag: string): string | undefined {
+  const value = values[flag];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`--${flag} must not be empty`);
+  return value.trim();
+}
+
+function requiredString(values: ParsedValues, flag: string, what: string): string {
+  const value = optionalString(values, flag);
+  if (value === undefined) throw new UsageError(`--${flag} is required: ${what}`);
+  return value;
+}
+
+function wholeNumber(values: ParsedValues, flag: string, fallback: number, min: number): number {
+  const value = optionalString(values, flag);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new UsageError(`--${flag} must be a whole number${min > 0 ? ` of at least ${min}` : ""}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+function seconds(values: ParsedValues, flag: string, fallback: number): number {
+  const value = optionalString(values, flag);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n <= 0) throw new UsageError(`--${flag} must be a number of seconds above 0, got '${value}'`);
+  return n;
+}

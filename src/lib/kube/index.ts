@@ -1,0 +1,11 @@
+export { runningContainerImage } from "./deployment";
+export type { RunningImage } from "./deployment";
+export { isPendingStatus, latestRevision, previousGoodRevision, readHelmHistory } from "./helm-release";
+export type { HelmRevision } from "./helm-release";
+export { instanceSelector, kubectl, KubectlError } from "./kubectl";
+export type { KubeTarget } from "./kubectl";
+export { readContainerLogs } from "./logs";
+export { assessPods, checkPodsHealthy } from "./pods";
+export type { PodsHealth, UnhealthyPod } from "./pods";
+export { readSecretKey, SecretKeyMissing } from "./secret";
+export { isSecretKey, isSecretName, namespaceNameProblem, releaseNameProblem } from "./names";

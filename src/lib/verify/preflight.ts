@@ -1,0 +1,228 @@
+import { checkDatabase, DatabaseFacts } from "../pg/check-database";
+import {
+  checkPodsHealthy,
+  HelmRevision,
+  isPendingStatus,
+  KubeTarget,
+  latestRevision,
+  previousGoodRevision,
+  readHelmHistory,
+  readSecretKey,
+  runningContainerImage,
+} from "../kube";
+import { redactSecrets } from "../redact";
+import { checkImage, ImageCheck, ImageReference, RegistryClientOptions } from "../registry";
+import { allPassed, CheckResult, fail, pass, skip } from "./check";
+import { evaluateUpgradeGate, RunningApi } from "./upgrade-gate";
+
+export interface PreflightImage {
+  /** api, orchestrator, dashboard… */
+  readonly component: string;
+  readonly ref: ImageReference;
+}
+
+export interface PreflightOptions {
+  readonly images: readonly PreflightImage[];
+  readonly registry: RegistryClientOptions;
+  /** The release in the cluster; undefined with --skip-cluster. */
+  readonly cluster?: { readonly target: KubeTarget; readonly release: string };
+  /** Secret NAME and KEY holding the DSN in the release's namespace (--dsn-secret). */
+  readonly dsnSecret?: { readonly name: string; readonly key: string };
+  /** PG_DSN: when given, the database check connects with it (the Secret is still checked for presence). */
+  readonly envDsn?: string;
+  readonly schemaVersionQuery?: string;
+  readonly protectedStack: boolean;
+  readonly destructive: boolean;
+  readonly acknowledge?: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface PreflightReport {
+  readonly ok: boolean;
+  readonly checks: CheckResult[];
+  /** The newest Helm revision (what the snapshot manifest records); null on a first install or without the cluster. */
+  readonly releaseRevision: number | null;
+  readonly releaseStatus: string | null;
+  /** null when the cluster was not asked or could not answer. */
+  readonly firstInstall: boolean | null;
+  readonly currentApiTag: string | null;
+  readonly serverVersion: string | null;
+  readonly schemaVersion: string | null;
+  readonly images: { component: string; image: string; status: ImageCheck["status"]; digest?: string }[];
+}
+
+const SKIPPED_CLUSTER = "--skip-cluster";
+
+/** Runs every preflight check (none stops the others) and reports them all. */
+export async function runPreflight(options: PreflightOptions): Promise<PreflightReport> {
+  const [images, cluster, database] = await Promise.all([checkImages(options), checkCluster(options), checkDatabaseChain(options)]);
+  const api = options.images.find((i) => i.component === "api");
+  const gate = evaluateUpgradeGate({
+    protectedStack: options.protectedStack,
+    destructive: options.destructive,
+    ...(options.acknowledge === undefined ? {} : { acknowledge: options.acknowledge }),
+    ...(api === undefined ? {} : { targetTag: api.ref.tag ?? api.ref.digest }),
+    running: cluster.running,
+  });
+
+  // Details can quote what a library said about a connection; the DSN read from the cluster is a secret too.
+  const redact = (text: string): string =>
+    redactSecrets(database.secretDsn === undefined ? text : redactSecrets(text, { PG_DSN: database.secretDsn }), options.env);
+  const checks = [...images.checks, ...cluster.checks, ...database.checks, gate].map((c) => ({ ...c, detail: redact(c.detail) }));
+  const latest = cluster.history === undefined ? undefined : latestRevision(cluster.history);
+  return {
+    ok: allPassed(checks),
+    checks,
+    releaseRevision: latest?.revision ?? null,
+    releaseStatus: latest?.status ?? null,
+    firstInstall: cluster.history === undefined ? null : cluster.history.length === 0,
+    currentApiTag: cluster.running.state === "running" ? cluster.running.tag : null,
+    serverVersion: database.facts?.serverVersion ?? null,
+    schemaVersion: database.facts?.schemaVersion ?? null,
+    images: images.results.map((r, i) => ({
+      component: options.images[i]!.component,
+      image: r.image,
+      status: r.status,
+      ...(r.status === "exists" && r.digest !== undefined ? { digest: r.digest } : {}),
+    })),
+  };
+}
+
+async function checkImages(options: PreflightOptions): Promise<{ checks: CheckResult[]; results: ImageCheck[] }> {
+  const results = await Promise.all(options.images.map((i) => checkImage(i.ref, options.registry)));
+  const checks = results.map((r, i) => {
+    const name = `image:${options.images[i]!.component}`;
+    return r.status === "exists" ? pass(name, `${r.image} exists${r.digest === undefined ? "" : ` (${r.digest})`}`) : fail(name, r.detail);
+  });
+  return { checks, results };
+}
+
+interface ClusterFacts {
+  readonly checks: CheckResult[];
+  /** undefined when the cluster was skipped or the history could not be read. */
+  readonly history?: HelmRevision[];
+  readonly running: RunningApi;
+}
+
+async function checkCluster(options: PreflightOptions): Promise<ClusterFacts> {
+  const { cluster, env } = options;
+  if (cluster === undefined) {
+    return {
+      checks: [
+        skip("release-revision", `${SKIPPED_CLUSTER}: the Helm release revision was not read`),
+        skip("pods-healthy", `${SKIPPED_CLUSTER}: the release's pods were not checked`),
+      ],
+      running: { state: "unknown", reason: `${SKIPPED_CLUSTER}: the running api tag was not read`, skipped: true },
+    };
+  }
+  const { target, release } = cluster;
+  const where = `${release} in namespace ${target.namespace}`;
+
+  let history: HelmRevision[] | undefined;
+  let revisionCheck: CheckResult;
+  try {
+    history = await readHelmHistory(release, target, env);
+    revisionCheck = revisionResult(history, release, target.namespace);
+  } catch (err) {
+    revisionCheck = fail("release-revision", `could not read the Helm history of ${where}: ${(err as Error).message}`);
+  }
+
+  if (history !== undefined && history.length === 0) {
+    return {
+      checks: [revisionCheck, skip("pods-healthy", `first install of ${where}: no pods to check yet`)],
+      history,
+      running: { state: "first-install" },
+    };
+  }
+
+  const [podsCheck, running] = await Promise.all([podsResult(release, target, env), runningApi(release, target, env)]);
+  return { checks: [revisionCheck, podsCheck], ...(history === undefined ? {} : { history }), running };
+}
+
+function revisionResult(history: HelmRevision[], release: string, namespace: string): CheckResult {
+  const latest = latestRevision(history);
+  if (latest === undefined) return pass("release-revision", `no Helm release ${release} in namespace ${namespace}: first install`);
+  if (isPendingStatus(latest.status)) {
+    const back = previousGoodRevision(history, latest.revision);
+    return fail(
+      "release-revision",
+      `revision ${latest.revision} of ${release} is ${latest.status}: another Helm operation is running or was interrupted; ` +
+        `wait for it to finish, or clear it with helm rollback ${release} ${back?.revision ?? "<revision>"} -n ${namespace}`,
+    );
+  }
+  return pass("release-revision", `revision ${latest.revision} of ${release} (${latest.status})`);
+}
+
+async function podsResult(release: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<CheckResult> {
+  try {
+    const health = await checkPodsHealthy(release, target, env);
+    if (health.healthy) return pass("pods-healthy", `${health.podNames.length} pod(s) Running and Ready`);
+    if (health.podNames.length === 0) {
+      return fail("pods-healthy", `no pods labelled app.kubernetes.io/instance=${release} in namespace ${target.namespace}`);
+    }
+    return fail(
+      "pods-healthy",
+      `${health.unhealthy.length} of ${health.podNames.length} pod(s) unhealthy: ${health.unhealthy.map((p) => `${p.name} ${p.reason}`).join("; ")}`,
+    );
+  } catch (err) {
+    return fail("pods-healthy", (err as Error).message);
+  }
+}
+
+async function runningApi(release: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<RunningApi> {
+  try {
+    const image = await runningContainerImage(release, target, env);
+    if (image === undefined) return { state: "unknown", reason: "no Deployment of the release has a container named api", skipped: false };
+    if (image.tag === undefined) return { state: "unknown", reason: `the running api image ${image.image} has no tag`, skipped: false };
+    return { state: "running", tag: image.tag };
+  } catch (err) {
+    return { state: "unknown", reason: (err as Error).message, skipped: false };
+  }
+}
+
+interface DatabaseChain {
+  readonly checks: CheckResult[];
+  /** The DSN read from the cluster: a secret that must not reach the output. */
+  readonly secretDsn?: string;
+  readonly facts?: DatabaseFacts;
+}
+
+async function checkDatabaseChain(options: PreflightOptions): Promise<DatabaseChain> {
+  const { cluster, dsnSecret, envDsn, env } = options;
+  let secretCheck: CheckResult;
+  let secretDsn: string | undefined;
+  if (dsnSecret === undefined) {
+    secretCheck = skip("dsn-secret", "no --dsn-secret given: the database check uses PG_DSN");
+  } else if (cluster === undefined) {
+    secretCheck = skip(
+      "dsn-secret",
+      `${SKIPPED_CLUSTER}: secret ${dsnSecret.name} (key ${dsnSecret.key}) was not read; the database check uses PG_DSN`,
+    );
+  } else {
+    try {
+      secretDsn = await readSecretKey(dsnSecret.name, dsnSecret.key, cluster.target, env);
+      secretCheck = pass("dsn-secret", `secret ${dsnSecret.name} in namespace ${cluster.target.namespace} has key ${dsnSecret.key}`);
+    } catch (err) {
+      secretCheck = fail("dsn-secret", (err as Error).message);
+    }
+  }
+  const found = secretDsn === undefined ? {} : { secretDsn };
+
+  // PG_DSN wins when given: the Secret's DSN usually names an in-cluster address this machine cannot reach.
+  const dsn = envDsn ?? secretDsn;
+  const source = envDsn !== undefined || dsnSecret === undefined ? "PG_DSN" : `secret ${dsnSecret.name} key ${dsnSecret.key}`;
+  if (dsn === undefined) {
+    return { checks: [secretCheck, fail("database", `not checked: no DSN (${source} could not be read)`)], ...found };
+  }
+  try {
+    const facts = await checkDatabase(dsn, {
+      ...(options.schemaVersionQuery === undefined ? {} : { schemaVersionQuery: options.schemaVersionQuery }),
+    });
+    const schema =
+      facts.schemaVersion === undefined ? "" : `, schema version ${facts.schemaVersion ?? "none (the query returned NULL)"}`;
+    const detail = `PostgreSQL ${facts.serverVersion} answers (database ${facts.database}, DSN from ${source})${schema}`;
+    return { checks: [secretCheck, pass("database", detail)], ...found, facts };
+  } catch (err) {
+    return { checks: [secretCheck, fail("database", `DSN from ${source}: ${(err as Error).message}`)], ...found };
+  }
+}
