@@ -1,0 +1,102 @@
+import * as assert from "assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Client } from "pg";
+import type { Stack } from "@pulumi/pulumi/automation";
+import {
+  createStack, deployedImages, makeProjectCopy, pulumiEnv, REGISTRY, requireSandbox, resetSandbox, setFixtureMode, setTags, up,
+} from "./support/project";
+
+/** Runs the runbook CLI from the operator's checkout, with the admin DSN a restore needs. */
+function runbook(project: ReturnType<typeof makeProjectCopy>, args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(project.dir, "bin", "runbook.js"), ...args], {
+    cwd: project.dir,
+    env: { ...process.env, ...pulumiEnv(project.backend), PG_DSN: process.env.RUNBOOK_E2E_ADMIN_DSN },
+    encoding: "utf8",
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json: JSON.parse(result.stdout.trim().split("\n").pop() || "{}") };
+}
+
+async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: process.env.RUNBOOK_E2E_ADMIN_DSN });
+  await db.connect();
+  try {
+    return await work(db);
+  } finally {
+    await db.end();
+  }
+}
+
+const schemaVersion = () => withDb(async (db) => String((await db.query("select max(version) as v from schema_migrations")).rows[0].v));
+
+describe("e2e: rollback from stack history across a schema migration", function () {
+  let project: ReturnType<typeof makeProjectCopy>;
+  let stack: Stack;
+
+  before(async () => {
+    requireSandbox();
+    resetSandbox();
+    project = makeProjectCopy();
+    await setFixtureMode({ adminExists: false, tier: "starter" });
+    stack = await createStack(project, "e2e-rollback", { tags: "v1.4.0" });
+  });
+
+  it("up v1, then up v2 whose start-up migrates the schema", async () => {
+    assert.ifError((await up(stack)).error);
+    await setFixtureMode({ adminExists: true });
+    assert.strictEqual(await schemaVersion(), "1");
+    await setTags(stack, "v1.5.0");
+    assert.ifError((await up(stack)).error);
+    // What Alexandria's ApplySchema does when v1.5.0 starts: a forward-only migration.
+    await withDb(async (db) => {
+      await db.query("alter table users add column if not exists locale text default 'en'");
+      await db.query("insert into schema_migrations (version, applied_at) values (2, now())");
+      await db.query("create table if not exists written_after_upgrade (note text)");
+      await db.query("insert into written_after_upgrade values ('v1.5.0 data')");
+    });
+    assert.strictEqual(await schemaVersion(), "2");
+  });
+
+  it("history lists both updates with the targets, snapshots and revisions", () => {
+    const history = runbook(project, ["history", "--stack", "e2e-rollback", "--json"]);
+    assert.strictEqual(history.status, 0, history.stderr);
+    const entries = history.json.entries as { version: number; targets: { imageTags: Record<string, string> }; snapshot?: { path: string; schemaVersion: string }; releaseRevision?: number }[];
+    assert.deepStrictEqual(entries.map((e) => e.targets.imageTags.api), ["v1.4.0", "v1.5.0"]);
+    assert.deepStrictEqual(entries.map((e) => e.releaseRevision), [1, 2]);
+    assert.strictEqual(entries[1].snapshot?.schemaVersion, "1", "the snapshot before v2 must record schema 1");
+  });
+
+  it("refuses to roll back to v1 without restoring, and the plan says which snapshot", () => {
+    const refused = runbook(project, ["rollback", "--stack", "e2e-rollback", "--to", "1", "--yes", "--json"]);
+    assert.strictEqual(refused.status, 1, refused.stdout + refused.stderr);
+    assert.match(String(refused.json.plan.refusal), /schema is at 2 but version 1 .*ran with 1/);
+    assert.strictEqual(deployedImages().api, `${REGISTRY}/alexandria/api:v1.5.0`, "a refused rollback changed the release");
+    const plan = runbook(project, ["rollback", "--stack", "e2e-rollback", "--to", "1", "--restore-snapshot", "auto", "--json"]);
+    assert.strictEqual(plan.status, 0, plan.stderr);
+    assert.strictEqual(plan.json.applied, false);
+    assert.strictEqual(plan.json.plan.restore.needed, true);
+  });
+
+  it("rolls back with the restore: fresh snapshot, restore, release at v1, verified; history shows three updates", async () => {
+    const result = runbook(project, ["rollback", "--stack", "e2e-rollback", "--to", "1", "--restore-snapshot", "auto", "--yes", "--json"]);
+    process.stdout.write(`${result.stderr}\n`);
+    assert.strictEqual(result.status, 0, result.stdout + result.stderr);
+    assert.strictEqual(result.json.update.result, "succeeded");
+    assert.strictEqual(deployedImages().api, `${REGISTRY}/alexandria/api:v1.4.0`);
+    assert.strictEqual(await schemaVersion(), "1");
+    const leftovers = await withDb(async (db) => (await db.query("select to_regclass('written_after_upgrade') as t")).rows[0].t);
+    assert.strictEqual(leftovers, null, "data written after the snapshot survived the restore");
+    const pre = result.json.restore.preRestoreSnapshot as { path: string } | string;
+    const prePath = typeof pre === "string" ? pre : pre.path;
+    assert.ok(fs.existsSync(prePath), `pre-restore snapshot ${prePath} missing`);
+    assert.match(String(result.json.update.outputs.verification), /ready=ok/);
+    const history = await stack.history();
+    assert.strictEqual(history.length, 3);
+    assert.ok(history.every((h) => h.result === "succeeded"), JSON.stringify(history.map((h) => h.result)));
+  });
+
+  after(() => {
+    if (project && process.env.RUNBOOK_E2E_KEEP !== "1") fs.rmSync(project.dir, { recursive: true, force: true });
+  });
+});

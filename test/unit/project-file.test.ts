@@ -1,0 +1,45 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import * as YAML from "yaml";
+import { RawConfig } from "../../components/validateConfig";
+import { PROJECT_DIR } from "../support/stackConfig";
+
+interface Declared {
+  type?: string;
+  description?: string;
+  default?: unknown;
+  secret?: boolean;
+}
+
+describe("Pulumi.yaml", () => {
+  const project = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"), { strict: true }) as {
+    name: string;
+    runtime: { name: string };
+    config: Record<string, Declared>;
+  };
+
+  it("is the release-runbook nodejs project", () => {
+    assert.strictEqual(project.name, "release-runbook");
+    assert.strictEqual(project.runtime.name, "nodejs");
+  });
+
+  it("declares exactly the keys the program reads, each with a description", () => {
+    assert.deepStrictEqual(Object.keys(project.config).sort(), [...RawConfig.keys].sort());
+    for (const [key, declared] of Object.entries(project.config)) {
+      assert.ok(declared.description && declared.description.length > 10, `${key} has no description`);
+    }
+  });
+
+  it("marks the secrets as secret", () => {
+    for (const key of RawConfig.secretKeys) assert.strictEqual(project.config[key].secret, true, key);
+  });
+
+  it("declares defaults of the declared type", () => {
+    for (const [key, d] of Object.entries(project.config)) {
+      if (d.default === undefined) continue;
+      const expected = d.type === "integer" ? "number" : d.type;
+      assert.strictEqual(typeof d.default, expected, `${key}: default ${JSON.stringify(d.default)} is not ${d.type}`);
+    }
+  });
+});
