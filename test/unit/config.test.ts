@@ -156,4 +156,12 @@ describe("config validation", () => {
       assert.ok(config.valuesFiles.some((f) => f.endsWith(`values-${config.tier}.yaml`)));
     });
   }
+
+  it("the committed Pulumi.local.yaml (the local sandbox) is valid", () => {
+    const { config } = validateConfig(rawConfig(stackFileValues("local")), { ...ctx, stack: "local" });
+    assert.strictEqual(config.chart.kind, "local");
+    assert.strictEqual(config.tier, "starter");
+    assert.strictEqual(config.baseUrl, "http://127.0.0.1:18080");
+    assert.strictEqual(config.helm.timeoutSeconds, 120);
+  });
 });
