@@ -30,12 +30,23 @@ function readRawConfig(config: pulumi.Config): RawConfig {
       raw[key] = text;
     }
   }
-  return {
-    values: raw,
-    parseErrors,
-    pgDsn: config.getSecret("pgDsn"),
-    registryPassword: config.getSecret("registryPassword"),
+  // Pulumi.yaml gives the secrets an empty default, so a key counts as set only when it holds text. A
+  // secret stored in plain text in the stack file would be committed: refuse it.
+  const secret = (key: (typeof RawConfig.secretKeys)[number]) => {
+    const fullKey = `${config.name}:${key}`;
+    if ((pulumi.runtime.getConfig(fullKey) ?? "") === "") return undefined;
+    if (!isConfigSecret(fullKey)) {
+      parseErrors.push(`${fullKey}: is stored in plain text; remove it and set it with \`pulumi config set --secret ${key} ...\``);
+    }
+    return config.getSecret(key);
   };
+  return { values: raw, parseErrors, pgDsn: secret("pgDsn"), registryPassword: secret("registryPassword") };
+}
+
+/** Whether the engine handed this key to the program as a secret (the SDK exports this without a type). */
+function isConfigSecret(fullKey: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  return runtime.isConfigSecret?.(fullKey) ?? false;
 }
 
 /**

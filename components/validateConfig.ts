@@ -461,7 +461,8 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   }
   const readyTimeoutSeconds = r.integer("readyTimeoutSeconds", 300, 1, 3600) as number;
   const licenseWarnDays = r.integer("licenseWarnDays", 30, 0, 3650) as number;
-  const maxSeats = r.integer("maxSeats", undefined, 1, 10_000_000);
+  // 0 (Pulumi.yaml's default) leaves the bound to the license's own seat count.
+  const maxSeats = r.integer("maxSeats", 0, 0, 10_000_000) || undefined;
   const logLines = r.integer("logLines", 50, 0, 10_000) as number;
   const snapshotCompression = r.integer("snapshotCompression", 1, 0, 9) as number;
   const snapshotDir = r.string("snapshotDir") ?? path.join("snapshots", ctx.stack);

@@ -1,7 +1,6 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../command";
 import type { HistoryEntry } from "../../lib/rollback/history";
-import { readStackFacts } from "../../lib/rollback/stack-facts";
 import { describeTargets } from "../../lib/rollback/targets";
 
 const help = `usage: runbook history --stack STACK [--no-cluster] [--json]
@@ -43,6 +42,9 @@ export const historyCommand: CliCommand = {
   options: { stack: { type: "string" }, "no-cluster": { type: "boolean" } },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     const stack = stackName(values);
+    // Loaded on use: the Automation API pulls in all of @pulumi/pulumi, which every other command
+    // (the snapshot among them) would otherwise pay for at start-up.
+    const { readStackFacts } = await import("../../lib/rollback/stack-facts");
     const facts = await readStackFacts(stack, env, { cluster: values["no-cluster"] !== true });
     const lines = [`stack ${stack}: ${facts.history.length} update(s), snapshots in ${facts.snapshotDir}`];
     lines.push(...facts.history.map(formatHistoryLine));

@@ -1,4 +1,10 @@
 import type { CliCommand } from "../command";
+import { preflightCommand } from "./preflight";
+import { restoreCommand } from "./restore";
+import { snapshotCommand } from "./snapshot";
+import { verifyCommand } from "./verify";
+import { historyCommand } from "./history";
+import { rollbackCommand } from "./rollback";
 
 /** Every `runbook` command, in the order `runbook --help` lists them. */
-export const commands: CliCommand[] = [];
+export const commands: CliCommand[] = [preflightCommand, snapshotCommand, restoreCommand, verifyCommand, historyCommand, rollbackCommand];

@@ -1,9 +1,7 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../command";
-import { applyRollback, currentSchemaVersion, stackDsn } from "../../lib/rollback/apply";
 import type { SnapshotRecord } from "../../lib/rollback/history";
 import { planRollback, RollbackPlan } from "../../lib/rollback/plan";
-import { readStackFacts } from "../../lib/rollback/stack-facts";
 import { describeTargets, targetsFromConfig } from "../../lib/rollback/targets";
 import { stackName } from "./history";
 
@@ -73,6 +71,9 @@ export const rollbackCommand: CliCommand = {
     if (restoreArg !== undefined && (typeof restoreArg !== "string" || restoreArg === "")) {
       throw new UsageError("--restore-snapshot takes `auto` or the path of a snapshot");
     }
+    // Loaded on use, as in `runbook history`: the Automation API is heavy at start-up.
+    const { readStackFacts } = await import("../../lib/rollback/stack-facts");
+    const { applyRollback, currentSchemaVersion, stackDsn } = await import("../../lib/rollback/apply");
     const facts = await readStackFacts(stack, env, { cluster: values["no-cluster"] !== true });
     const current = targetsFromConfig(facts.config);
     const dsn = await stackDsn(facts.config, env);

@@ -1,0 +1,230 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { OperationFailed } from "../../cli/command";
+import { checkDatabase } from "../pg/check-database";
+import { PgConnection, connectionFacts } from "../pg/connection";
+import { toolEnvironment } from "../pg/libpq-env";
+import { pgToolVersion } from "../pg/tools";
+import { compareMajors, majorOfVersionNum } from "../pg/versions";
+import { DIGEST_METHODS } from "./digest";
+import { dumpDatabase } from "./dump";
+import { DIRECTORY_MODE, FILE_MODE, ensureDirectory, exists, fsyncPath, removeQuietly, sizeOf } from "./durable-fs";
+import { SnapshotFormat, SnapshotLayout, defaultSnapshotName, partialOwnerPid, snapshotLayout } from "./layout";
+import { MANIFEST_VERSION, SnapshotManifest, isManifest, readManifest, serializeManifest } from "./manifest";
+import { verifyArchive } from "./verify-archive";
+
+export interface SnapshotRequest {
+  readonly connection: PgConnection;
+  /** The CLI's environment: PATH and locale reach pg_dump, nothing else does. */
+  readonly parentEnv: NodeJS.ProcessEnv;
+  readonly outDir: string;
+  /** Default `<database>-<UTC time>`; a given name makes the snapshot idempotent. */
+  readonly name?: string;
+  readonly format: SnapshotFormat;
+  readonly jobs: number;
+  readonly compress: number;
+  readonly schemaVersionQuery?: string;
+  readonly context?: Record<string, unknown>;
+  readonly signal?: AbortSignal;
+}
+
+export interface SnapshotOutcome {
+  readonly manifest: SnapshotManifest;
+  /** Where the snapshot is now (the manifest's path may predate a move of the directory). */
+  readonly path: string;
+  readonly manifestPath: string;
+  /** true when NAME already existed with a valid manifest and nothing was dumped. */
+  readonly reused: boolean;
+}
+
+/**
+ * Dumps the database into DIR atomically: pg_dump writes a hidden partial, which is hashed, checked with
+ * pg_restore --list and flushed; then the manifest is written (flushed, under a partial name), the snapshot is
+ * renamed into place (the commit point) and the manifest after it. Any failure removes the partials.
+ */
+export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOutcome> {
+  await ensureOutDir(request.outDir);
+  if (request.name !== undefined) {
+    const existing = await findExisting(snapshotLayout(request.outDir, request.name));
+    if (existing !== undefined && existing.manifest.source.database !== request.connection.database) {
+      throw new OperationFailed(
+        `snapshot ${request.name} in ${request.outDir} is of database ${existing.manifest.source.database}, not of ` +
+          `${request.connection.database} named by PG_DSN: choose another --name`,
+      );
+    }
+    if (existing !== undefined) return existing;
+  }
+  const [facts, pgDump] = await Promise.all([
+    checkDatabase(request.connection, { schemaVersionQuery: request.schemaVersionQuery }),
+    pgToolVersion("pg_dump", toolEnvironment(request.parentEnv)),
+  ]);
+  const serverMajor = majorOfVersionNum(facts.serverVersionNum);
+  if (compareMajors(pgDump.major, serverMajor) < 0) {
+    throw new OperationFailed(
+      `pg_dump ${pgDump.version} is older than the server (PostgreSQL ${facts.serverVersion}) and cannot dump it: ` +
+        `install the PostgreSQL ${serverMajor} client tools (Debian/Ubuntu: apt-get install postgresql-client-${serverMajor}) ` +
+        `and put their bin directory (e.g. /usr/lib/postgresql/${serverMajor}/bin) first on PATH`,
+    );
+  }
+  const layout = snapshotLayout(request.outDir, request.name ?? defaultSnapshotName(facts.database, new Date()));
+  await removeStalePartials(layout);
+
+  const finalPath = layout.finalPath(request.format);
+  // pg_dump creates its files with the process umask; 077 keeps every byte of the dump private from the start.
+  const previousUmask = process.umask(0o077);
+  try {
+    const dump = await dumpDatabase({
+      connection: request.connection,
+      parentEnv: request.parentEnv,
+      format: request.format,
+      jobs: request.jobs,
+      compress: request.compress,
+      partialPath: layout.partialPath,
+      signal: request.signal,
+    });
+    await restrictModes(layout.partialPath, request.format);
+    const verifyStarted = Date.now();
+    const tocEntries = await verifyArchive(layout.partialPath, request.parentEnv, request.signal);
+    const manifest: SnapshotManifest = {
+      manifestVersion: MANIFEST_VERSION,
+      name: layout.name,
+      path: finalPath,
+      format: request.format,
+      sha256: dump.digest.sha256,
+      sha256Method: DIGEST_METHODS[request.format],
+      bytes: dump.digest.bytes,
+      ...(dump.digest.files === undefined ? {} : { files: dump.digest.files }),
+      tocEntries,
+      createdAt: new Date().toISOString(),
+      durations: { dumpMs: dump.dumpMs, hashMs: dump.hashMs, verifyMs: Date.now() - verifyStarted },
+      source: connectionFacts(request.connection),
+      serverVersion: facts.serverVersion,
+      serverVersionNum: facts.serverVersionNum,
+      schemaVersion: facts.schemaVersion ?? null,
+      pgDumpVersion: pgDump.version,
+      dumpOptions: { jobs: request.format === "directory" ? request.jobs : 1, compress: request.compress },
+      ...(request.context === undefined ? {} : { context: request.context }),
+    };
+    await commit(layout, finalPath, serializeManifest(manifest));
+    return { manifest, path: finalPath, manifestPath: layout.manifestPath, reused: false };
+  } catch (err) {
+    await removeQuietly(layout.partialPath);
+    await removeQuietly(layout.partialManifestPath);
+    throw err;
+  } finally {
+    process.umask(previousUmask);
+  }
+}
+
+async function ensureOutDir(outDir: string): Promise<void> {
+  try {
+    await ensureDirectory(outDir);
+  } catch (err) {
+    throw new OperationFailed(`cannot create --out-dir ${outDir}: ${(err as Error).message}; choose a writable directory`);
+  }
+}
+
+/** The manifest is flushed first, the snapshot's rename commits, then the manifest's rename follows it. */
+async function commit(layout: SnapshotLayout, finalPath: string, manifestText: string): Promise<void> {
+  const handle = await fs.open(layout.partialManifestPath, "wx", FILE_MODE);
+  try {
+    await handle.writeFile(manifestText, "utf8");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await renameWithoutReplacing(layout.partialPath, finalPath);
+  await fs.rename(layout.partialManifestPath, layout.manifestPath);
+  await fsyncPath(layout.outDir);
+}
+
+/** rename(2) silently replaces a file; a hard link does not, so a racing run of the same name cannot be clobbered. */
+async function renameWithoutReplacing(from: string, to: string): Promise<void> {
+  try {
+    if ((await fs.stat(from)).isDirectory()) {
+      await fs.rename(from, to); // fails with ENOTEMPTY when a snapshot directory is already there
+    } else {
+      await fs.link(from, to);
+      await fs.unlink(from);
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EEXIST" || code === "ENOTEMPTY") {
+      throw new OperationFailed(`${to} appeared while this snapshot was being taken: is another run using the same --name?`);
+    }
+    throw err;
+  }
+}
+
+async function restrictModes(partialPath: string, format: SnapshotFormat): Promise<void> {
+  if (format === "custom") return; // created 0600
+  await fs.chmod(partialPath, DIRECTORY_MODE);
+  for (const entry of await fs.readdir(partialPath)) await fs.chmod(path.join(partialPath, entry), FILE_MODE);
+}
+
+/**
+ * A snapshot of this name that already exists: returned as is when its manifest is valid and its size matches.
+ * A snapshot left without its manifest by a crash between the two renames gets the flushed partial manifest
+ * renamed into place. Anything else is refused rather than overwritten.
+ */
+async function findExisting(layout: SnapshotLayout): Promise<SnapshotOutcome | undefined> {
+  const candidates = (["directory", "custom"] as const).map((f) => layout.finalPath(f));
+  const present: string[] = [];
+  for (const candidate of candidates) if (await exists(candidate)) present.push(candidate);
+  if (present.length === 0) return undefined;
+  const finalPath = present[0];
+  let manifest = await readManifest(layout.manifestPath);
+  if (!isManifest(manifest)) {
+    const recovered = await recoverManifest(layout);
+    if (recovered === undefined) {
+      throw new OperationFailed(
+        `${finalPath} exists but its manifest is unusable (${manifest.problem}): it may be left from an ` +
+          `interrupted run or belong to something else; move it away or choose another --name`,
+      );
+    }
+    manifest = recovered;
+  }
+  const bytes = await sizeOf(finalPath);
+  if (manifest.name !== layout.name || path.basename(manifest.path) !== path.basename(finalPath) || bytes !== manifest.bytes) {
+    throw new OperationFailed(
+      `${finalPath} does not match its manifest ${layout.manifestPath} (name ${manifest.name}, ${manifest.bytes} bytes ` +
+        `recorded, ${bytes} found): move both away or choose another --name`,
+    );
+  }
+  return { manifest, path: finalPath, manifestPath: layout.manifestPath, reused: true };
+}
+
+async function recoverManifest(layout: SnapshotLayout): Promise<SnapshotManifest | undefined> {
+  for (const entry of await fs.readdir(layout.outDir)) {
+    const pid = partialOwnerPid(entry, layout.name);
+    if (pid === undefined || !entry.includes(".manifest.json.") || isAlive(pid)) continue;
+    const candidate = await readManifest(path.join(layout.outDir, entry));
+    if (!isManifest(candidate) || candidate.name !== layout.name) continue;
+    await fs.rename(path.join(layout.outDir, entry), layout.manifestPath);
+    await fsyncPath(layout.outDir);
+    return candidate;
+  }
+  return undefined;
+}
+
+/** Partials of this name whose process is gone (killed mid-dump) are removed; a live one is left alone. */
+async function removeStalePartials(layout: SnapshotLayout): Promise<void> {
+  for (const entry of await fs.readdir(layout.outDir)) {
+    const pid = partialOwnerPid(entry, layout.name);
+    if (pid !== undefined && !isAlive(pid)) await removeQuietly(path.join(layout.outDir, entry));
+  }
+}
+
+/**
+ * Whether another process with this pid runs. Our own pid counts as gone: this run has not created its
+ * partials yet, so one with our pid is left from an earlier run (containers often reuse the same pid).
+ */
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
