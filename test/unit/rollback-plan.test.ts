@@ -114,3 +114,22 @@ describe("rollback: plan", () => {
     assert.match(planRollback({ history: h, toVersion: 1, current, currentSchemaVersion: "2", restoreSnapshot: "auto" }).refusal ?? "", /found no snapshot taken after version 1/);
   });
 });
+
+describe("rollback: update numbering", () => {
+  it("numbers a file backend's unnumbered updates oldest first, as Pulumi Cloud does", async () => {
+    const { numberUpdates } = await import("../../src/lib/rollback/stack-facts");
+    const newestFirst = [update(0, "v1.5.0", 20), update(0, "v1.4.0", 10), update(0, "v1.3.0", 0)] as never[];
+    const numbered = numberUpdates(newestFirst);
+    assert.deepStrictEqual(numbered.map((u) => [u.version, JSON.parse(u.config["release-runbook:imageTags"]!.value).api]), [
+      [1, "v1.3.0"],
+      [2, "v1.4.0"],
+      [3, "v1.5.0"],
+    ]);
+  });
+
+  it("keeps the versions a backend recorded", async () => {
+    const { numberUpdates } = await import("../../src/lib/rollback/stack-facts");
+    const numbered = numberUpdates([update(7, "v1.5.0", 20), update(6, "v1.4.0", 10)] as never[]);
+    assert.deepStrictEqual(numbered.map((u) => u.version), [7, 6]);
+  });
+});

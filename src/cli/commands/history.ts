@@ -7,7 +7,9 @@ const help = `usage: runbook history --stack STACK [--no-cluster] [--json]
 
 Lists every update of the stack (pulumi stack history) with the target versions it applied (image tags,
 chart version, tier), the snapshot it took before its release changed (path, sha256, schema version) and
-the Helm release revision it produced (read from the cluster's Helm release Secrets).
+the Helm release revision it produced (read from the cluster's Helm release Secrets). Versions are the
+stack's (\`pulumi stack history\`); a file backend records none, and its updates are numbered from the
+oldest, 1, as the Pulumi Cloud numbers them.
 
 options:
   --stack STACK     the Pulumi stack (e.g. prod)

@@ -4,7 +4,7 @@ import path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { KubeTarget, kubectlJson } from "../kube/kubectl";
 import { isManifest, readManifest } from "../snapshot/manifest";
-import { buildHistory, HistoryEntry, ReleaseRevisionRecord, SnapshotRecord } from "./history";
+import { buildHistory, HistoryEntry, ReleaseRevisionRecord, SnapshotRecord, UpdateRecord } from "./history";
 import { PROJECT } from "./targets";
 
 /**
@@ -81,6 +81,20 @@ export async function readReleaseRevisions(release: string, target: KubeTarget, 
     .sort((a, b) => a.revision - b.revision);
 }
 
+type Update = Awaited<ReturnType<Stack["history"]>>[number];
+
+/**
+ * The file backend records no version numbers (every update says 0), while the Pulumi Cloud numbers
+ * each operation from 1. Where none is recorded, number them the same way: oldest first, from 1.
+ */
+export function numberUpdates(updates: readonly Update[]): UpdateRecord[] {
+  const records = updates.map((u) => ({ ...u, version: u.version ?? 0, result: String(u.result), kind: String(u.kind) }));
+  if (records.some((u) => u.version > 0)) return records;
+  return records
+    .sort((a, b) => new Date(a.startTime).getTime() - new Date(b.startTime).getTime())
+    .map((u, i) => ({ ...u, version: i + 1 }));
+}
+
 export interface StackFacts {
   readonly stack: Stack;
   readonly config: PlainConfig;
@@ -109,10 +123,6 @@ export async function readStackFacts(stackName: string, env: NodeJS.ProcessEnv, 
       clusterProblem = (err as Error).message;
     }
   }
-  const history = buildHistory(
-    updates.map((u) => ({ ...u, version: u.version ?? 0, result: String(u.result), kind: String(u.kind) })),
-    snapshots,
-    revisions,
-  );
+  const history = buildHistory(numberUpdates(updates), snapshots, revisions);
   return { stack, config, history, snapshotDir, ...(clusterProblem ? { clusterProblem } : {}) };
 }
