@@ -16,6 +16,15 @@ export function imageReference(repository: string, tag: string): string {
   return tag.startsWith("sha256:") ? `${repository}@${tag}` : `${repository}:${tag}`;
 }
 
+/**
+ * Whether verification sees a first install (then /auth/setup must answer 200): Helm's revision 1 of a
+ * release this stack installed. Taken from the release itself, not from preflight, whose facts are as
+ * old as the last target change and go stale when the cluster changes underneath.
+ */
+export function isFirstInstall(revision: number, adopted: boolean): boolean {
+  return revision === 1 && !adopted;
+}
+
 /** What identifies a target: the snapshot is kept by these, and history reads them back. */
 export function targetVersions(config: RunbookConfig): Record<string, string> {
   const versions: Record<string, string> = { chartVersion: config.chart.version, tier: config.tier };
@@ -115,7 +124,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
       {
         baseUrl: c.baseUrl,
         expectTier: c.tier,
-        firstInstall: this.preflight.firstInstall,
+        firstInstall: this.release.revision.apply((revision) => isFirstInstall(revision, c.helm.adoptExistingRelease)),
         releaseRevision: this.release.revision,
         readyTimeoutSeconds: c.verification.readyTimeoutSeconds,
         licenseWarnDays: c.verification.licenseWarnDays,

@@ -20,6 +20,12 @@ export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE-local-sandbox}
 mkdir -p "${PULUMI_BACKEND_URL#file://}"
 pulumi stack select --create local >/dev/null
 
+# The sandbox is this stack's alone: a release there that the stack does not manage (left by the e2e
+# tests) would collide with the install, so start from the seeded state instead.
+if ! pulumi stack export -s local | grep -q 'kubernetes:helm.sh/v3:Release'; then
+  bash test/e2e/sandbox/reset.sh
+fi
+
 # The fixture stands in for the application: before the first install no admin exists yet.
 if ! kubectl -n alexandria get secrets -l owner=helm,name=alexandria-ee -o name | grep -q .; then
   curl -sf -X POST -H 'content-type: application/json' -d '{"adminExists":false}' \

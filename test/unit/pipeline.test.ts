@@ -227,3 +227,12 @@ describe("UpgradePipeline options", () => {
     assert.strictEqual(preflight.environment.RUNBOOK_ARG_ACKNOWLEDGE, "v1.4.0");
   });
 });
+
+describe("first install, as verification sees it", () => {
+  it("is Helm's revision 1 of a release the stack installed, never of an adopted one", async () => {
+    const { isFirstInstall } = await import("../../components/upgradePipeline");
+    assert.strictEqual(isFirstInstall(1, false), true);
+    assert.strictEqual(isFirstInstall(2, false), false);
+    assert.strictEqual(isFirstInstall(1, true), false);
+  });
+});
