@@ -18,7 +18,7 @@ REPO_ROOT=$(cd "$HERE/../.." && pwd)
 cd "$REPO_ROOT"
 TOOLCHAIN=${RUNBOOK_TOOLCHAIN_DIR:-$HOME/.cache/release-runbook/toolchain}
 # Wall time of a cold `build.sh` (empty Go module and build caches) on a 2-core CI machine.
-COLD_BUILD_MINUTES=60
+COLD_BUILD_MINUTES=37
 
 log() { printf '[e2e] %s\n' "$*" >&2; }
 
