@@ -6,6 +6,7 @@ import { failedCheckNames, formatChecks } from "../../lib/verify/check";
 import { PreflightImage, PreflightOptions, PreflightReport, runPreflight } from "../../lib/verify/preflight";
 import { ACKNOWLEDGE_CONFIG_KEY } from "../../lib/verify/upgrade-gate";
 import { tagProblem } from "../../lib/versions";
+import { optionalString } from "../flags";
 
 const HELP = `usage: runbook preflight --namespace NS --release NAME --image COMPONENT=IMAGE... [options]
 
@@ -209,9 +210,3 @@ function parseDsnSecret(values: ParsedValues): { name: string; key: string } | u
   return { name, key };
 }
 
-function optionalString(values: ParsedValues, flag: string): string | undefined {
-  const value = values[flag];
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`--${flag} must not be empty`);
-  return value.trim();
-}

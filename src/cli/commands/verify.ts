@@ -3,6 +3,7 @@ import { namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
 import { failedCheckNames, formatChecks } from "../../lib/verify/check";
 import { runVerification, VerifyOptions } from "../../lib/verify/verify";
 import { STARTUP_ERROR_PATTERNS } from "../../lib/verify/startup-errors";
+import { optionalString } from "../flags";
 
 const HELP = `usage: runbook verify --base-url URL --expect-tier TIER [options]
        runbook verify --base-url URL --health-path PATH [options]      (em-runtime)
@@ -138,13 +139,6 @@ function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Verify
       : { cluster: { target: { namespace, ...(context === undefined ? {} : { context }) }, release, lines: logLines } }),
     env,
   };
-}
-
-function optionalString(values: ParsedValues, flag: string): string | undefined {
-  const value = values[flag];
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || value.trim() === "") throw new UsageError(`--${flag} must not be empty`);
-  return value.trim();
 }
 
 function requiredString(values: ParsedValues, flag: string, what: string): string {
