@@ -22,12 +22,17 @@ pulumi stack select --create local >/dev/null
 
 # The sandbox is this stack's alone: a release there that the stack does not manage (left by the e2e
 # tests) would collide with the install, so start from the seeded state instead.
+# And a release the stack manages but the sandbox lost (the e2e tests reset it) is forgotten by a refresh,
+# so that this up installs it again.
+release_in_cluster() { kubectl -n alexandria get secrets -l owner=helm,name=alexandria-ee -o name | grep -q .; }
 if ! pulumi stack export -s local | grep -q 'kubernetes:helm.sh/v3:Release'; then
   bash test/e2e/sandbox/reset.sh
+elif ! release_in_cluster; then
+  pulumi refresh --yes --skip-preview -s local >/dev/null
 fi
 
 # The fixture stands in for the application: before the first install no admin exists yet.
-if ! kubectl -n alexandria get secrets -l owner=helm,name=alexandria-ee -o name | grep -q .; then
+if ! release_in_cluster; then
   curl -sf -X POST -H 'content-type: application/json' -d '{"adminExists":false}' \
     "$RUNBOOK_E2E_FIXTURE_URL/__fixture/mode" >/dev/null
 fi
