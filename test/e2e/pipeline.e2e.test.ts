@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import {
-  createStack, deployedImages, deployedLicenseTier, helmRevisions, makeProjectCopy, manifests, NAMESPACE, REGISTRY,
+  createStack, deployedImages, deployedLicenseTier, firstInstallStack, helmRevisions, makeProjectCopy, manifests, NAMESPACE, REGISTRY,
+  removeProjectCopy,
   RELEASE, REPO, requireSandbox, resetSandbox, setFixtureMode, setTags, stepOrder, up,
 } from "./support/project";
 
@@ -15,12 +16,7 @@ describe("e2e: the upgrade pipeline with the real engine against a real API serv
   let stack: Stack;
 
   before(async () => {
-    requireSandbox();
-    resetSandbox();
-    project = makeProjectCopy();
-    // A first install: no admin exists yet, so /auth/setup answers 200.
-    await setFixtureMode({ adminExists: false, tier: "starter" });
-    stack = await createStack(project, "e2e-pipeline", { tags: "v1.4.0" });
+    ({ project, stack } = await firstInstallStack("e2e-pipeline", "v1.4.0"));
   });
 
   it("first up installs the release: revision 1, pinned images, the tier's values", async () => {
@@ -158,9 +154,7 @@ describe("e2e: the upgrade pipeline with the real engine against a real API serv
     assert.deepStrictEqual(offenders, []);
   });
 
-  after(() => {
-    if (project && process.env.RUNBOOK_E2E_KEEP !== "1") fs.rmSync(project.dir, { recursive: true, force: true });
-  });
+  after(() => removeProjectCopy(project));
 });
 
 describe("e2e: adopting a release installed by hand", function () {
@@ -195,7 +189,5 @@ describe("e2e: adopting a release installed by hand", function () {
     assert.strictEqual(deployedImages().api, image("api", "v1.4.1"));
   });
 
-  after(() => {
-    if (project && process.env.RUNBOOK_E2E_KEEP !== "1") fs.rmSync(project.dir, { recursive: true, force: true });
-  });
+  after(() => removeProjectCopy(project));
 });

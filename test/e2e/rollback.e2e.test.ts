@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { Client } from "pg";
 import type { Stack } from "@pulumi/pulumi/automation";
 import {
-  createStack, deployedImages, makeProjectCopy, pulumiEnv, REGISTRY, requireSandbox, resetSandbox, setFixtureMode, setTags, up,
+  deployedImages, firstInstallStack, makeProjectCopy, pulumiEnv, REGISTRY, removeProjectCopy, setFixtureMode, setTags, up,
 } from "./support/project";
 
 /** Runs the runbook CLI from the operator's checkout, with the admin DSN a restore needs. */
@@ -35,11 +35,7 @@ describe("e2e: rollback from stack history across a schema migration", function 
   let stack: Stack;
 
   before(async () => {
-    requireSandbox();
-    resetSandbox();
-    project = makeProjectCopy();
-    await setFixtureMode({ adminExists: false, tier: "starter" });
-    stack = await createStack(project, "e2e-rollback", { tags: "v1.4.0" });
+    ({ project, stack } = await firstInstallStack("e2e-rollback", "v1.4.0"));
   });
 
   it("up v1, then up v2 whose start-up migrates the schema", async () => {
@@ -96,7 +92,5 @@ describe("e2e: rollback from stack history across a schema migration", function 
     assert.ok(history.every((h) => h.result === "succeeded"), JSON.stringify(history.map((h) => h.result)));
   });
 
-  after(() => {
-    if (project && process.env.RUNBOOK_E2E_KEEP !== "1") fs.rmSync(project.dir, { recursive: true, force: true });
-  });
+  after(() => removeProjectCopy(project));
 });

@@ -152,3 +152,20 @@ export function stepOrder(events: readonly EngineEvent[]): { urn: string; phase:
   }
   return out;
 }
+
+/**
+ * The start of a suite that installs from scratch: the sandbox back to its seeded state, a fresh project
+ * copy, no admin yet (so /auth/setup answers 200 on the first install), and a stack at `tags`.
+ */
+export async function firstInstallStack(name: string, tags: string): Promise<{ project: ReturnType<typeof makeProjectCopy>; stack: Stack }> {
+  requireSandbox();
+  resetSandbox();
+  const project = makeProjectCopy();
+  await setFixtureMode({ adminExists: false, tier: "starter" });
+  return { project, stack: await createStack(project, name, { tags }) };
+}
+
+/** Removes a suite's project copy, unless RUNBOOK_E2E_KEEP=1 asks to keep it for a look afterwards. */
+export function removeProjectCopy(project: ReturnType<typeof makeProjectCopy> | undefined): void {
+  if (project && process.env.RUNBOOK_E2E_KEEP !== "1") fs.rmSync(project.dir, { recursive: true, force: true });
+}
