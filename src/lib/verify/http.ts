@@ -23,10 +23,10 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** "connect ECONNREFUSED 127.0.0.1:1" instead of undici's bare "fetch failed"; "timed out after 5s" for aborts. */
+/** "connect ECONNREFUSED 127.0.0.1:1" instead of undici's bare "fetch failed"; "no answer within 5s" for aborts. */
 export function describeFetchError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error) {
-    if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${timeoutMs / 1000}s`;
+    if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${Number((timeoutMs / 1000).toFixed(1))}s`;
     const cause = (err as { cause?: unknown }).cause;
     if (cause instanceof Error) {
       const code = (cause as { code?: string }).code;
