@@ -86,6 +86,7 @@ function restoreJson(outcome: RestoreOutcome): Record<string, unknown> {
     durationMs: outcome.durationMs,
     forced: outcome.forced.map((r) => r.message),
     warnings: outcome.warnings,
+    notRestored: outcome.companionSteps,
   };
 }
 
@@ -97,5 +98,6 @@ function restoreText(outcome: RestoreOutcome): string {
     `kept the previous database as ${outcome.keptDatabase}; drop it once the restore is confirmed:`,
     `  DROP DATABASE "${outcome.keptDatabase}";`,
     ...outcome.warnings.map((w) => `warning: ${w}`),
+    ...outcome.companionSteps.map((step) => `not restored: ${step}`),
   ].join("\n");
 }

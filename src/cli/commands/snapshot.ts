@@ -1,9 +1,13 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../command";
+import { REDIS_URL_ENV, redisSourceFromUrl } from "../../lib/backup/redis-source";
+import { isSecretName, namespaceNameProblem } from "../../lib/kube";
 import { connectionFromEnv } from "../../lib/pg/connection";
+import type { CompanionRequest } from "../../lib/snapshot/companions";
 import { withInterruption } from "../../lib/snapshot/interruption";
 import { SNAPSHOT_FORMATS, SnapshotFormat, checkSnapshotName } from "../../lib/snapshot/layout";
 import { SnapshotOutcome, takeSnapshot } from "../../lib/snapshot/take-snapshot";
+import { KUBE_CONTEXT_ENV } from "../dsn-from-secret";
 
 /**
  * Defaults chosen by measurement (PostgreSQL 15, 2 cores, an 826 MB database; bench/snapshot.ts repeats it):
@@ -35,15 +39,24 @@ options:
                                 toTags, fromChartVersion, toChartVersion, releaseRevision, ...)
   --schema-version-query SQL    read-only query whose first column of the first row is the application's
                                 schema version, recorded as schemaVersion
+  --kube-secrets A,B            also save these Kubernetes Secrets (em-runtime: em-runtime-secrets,
+                                infisical-bootstrap-secret) as DIR/NAME.secrets.json, a List that
+                                \`kubectl apply -f\` restores; needs --kube-namespace
+  --kube-namespace NS           the namespace of --kube-secrets
   --json                        print one JSON object: name, path, manifestPath, sha256, bytes, format,
                                 serverVersion, serverVersionNum, schemaVersion, pgDumpVersion, createdAt,
-                                durations, reused
+                                durations, reused, companions
   -h, --help                    this text
 
 environment:
   PG_DSN    postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE (required; never passed on argv:
             pg_dump gets PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE... instead)
-  PATH      must hold pg_dump and pg_restore of at least the server's major version
+  PATH      must hold pg_dump and pg_restore of at least the server's major version (and kubectl,
+            redis-cli when their backups are asked for)
+  ${KUBE_CONTEXT_ENV}   kubeconfig context for --kube-secrets (default: the current context)
+  ${REDIS_URL_ENV}      also save this Redis server's dataset as DIR/NAME.redis.rdb (redis-cli --rdb):
+            redis://[USER]:PASSWORD@HOST:PORT, rediss:// for TLS; the password reaches redis-cli
+            only as REDISCLI_AUTH in its environment
 
 sha256: of the file (custom), or of the sorted lines "<file>\\t<sha256 of file>\\n" of the directory's
 files (directory); the manifest records the method and, for a directory, each file's sha256.
@@ -62,6 +75,8 @@ export const snapshotCommand: CliCommand = {
     name: { type: "string" },
     "context-json": { type: "string" },
     "schema-version-query": { type: "string" },
+    "kube-secrets": { type: "string" },
+    "kube-namespace": { type: "string" },
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     const outDir = values["out-dir"];
@@ -76,10 +91,11 @@ export const snapshotCommand: CliCommand = {
     const context = parseContext(values["context-json"]);
     const query = values["schema-version-query"];
     const schemaVersionQuery = typeof query === "string" && query.trim() !== "" ? query : undefined;
+    const companions = parseCompanions(values, env);
     const connection = connectionFromEnv(env);
 
     const outcome = await withInterruption("the snapshot", (signal) =>
-      takeSnapshot({ connection, parentEnv: env, outDir, name, format, jobs, compress, schemaVersionQuery, context, signal }),
+      takeSnapshot({ connection, parentEnv: env, outDir, name, format, jobs, compress, schemaVersionQuery, context, companions, signal }),
     );
     return { ok: true, json: snapshotJson(outcome), text: snapshotText(outcome) };
   },
@@ -97,6 +113,31 @@ function parseInteger(flag: string, value: ParsedValues[string], fallback: numbe
     throw new UsageError(`${flag} '${String(value)}' is not usable: give a whole number from ${min} to ${max}`);
   }
   return Number(value);
+}
+
+function parseCompanions(values: ParsedValues, env: NodeJS.ProcessEnv): CompanionRequest {
+  const list = values["kube-secrets"];
+  const namespace = values["kube-namespace"];
+  let kubeSecrets: CompanionRequest["kubeSecrets"];
+  if (typeof list === "string" && list.trim() !== "") {
+    const names = [...new Set(list.split(",").map((n) => n.trim()).filter((n) => n !== ""))];
+    const bad = names.filter((n) => !isSecretName(n));
+    if (bad.length > 0) {
+      throw new UsageError(`--kube-secrets: ${bad.map((n) => `'${n}'`).join(", ")} is not a Secret name: use lower-case DNS names, comma-separated`);
+    }
+    if (typeof namespace !== "string" || namespace === "") {
+      throw new UsageError("--kube-secrets needs --kube-namespace NS: the namespace the Secrets are in");
+    }
+    const problem = namespaceNameProblem(namespace);
+    if (problem !== undefined) throw new UsageError(`--kube-namespace '${namespace}' ${problem}`);
+    const context = env[KUBE_CONTEXT_ENV];
+    kubeSecrets = { names, target: { namespace, ...(context ? { context } : {}) } };
+  } else if (typeof namespace === "string" && namespace !== "") {
+    throw new UsageError("--kube-namespace is only used with --kube-secrets: name the Secrets to save, or leave it out");
+  }
+  const redisUrl = env[REDIS_URL_ENV];
+  const redis = redisUrl === undefined || redisUrl.trim() === "" ? undefined : redisSourceFromUrl(redisUrl.trim());
+  return { ...(kubeSecrets === undefined ? {} : { kubeSecrets }), ...(redis === undefined ? {} : { redis }) };
 }
 
 function parseContext(value: ParsedValues[string]): Record<string, unknown> | undefined {
@@ -134,6 +175,7 @@ function snapshotJson(outcome: SnapshotOutcome): Record<string, unknown> {
     createdAt: m.createdAt,
     durations: m.durations,
     reused: outcome.reused,
+    companions: m.companions ?? [],
   };
 }
 
@@ -150,5 +192,9 @@ function snapshotText(outcome: SnapshotOutcome): string {
     `source:    ${m.source.user}@${m.source.host}:${m.source.port}/${m.source.database}, PostgreSQL ${m.serverVersion}`,
   ];
   if (m.schemaVersion !== null) lines.push(`schema:    ${m.schemaVersion}`);
+  for (const c of m.companions ?? []) {
+    const what = c.kind === "kubernetes-secrets" ? `Secrets ${(c.secrets ?? []).join(", ")} of ${c.namespace}` : `Redis ${c.source}`;
+    lines.push(`also:      ${what} → ${c.path} (${c.bytes} bytes, sha256 ${c.sha256})`);
+  }
   return lines.join("\n");
 }

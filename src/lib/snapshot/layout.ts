@@ -7,6 +7,14 @@ export const SNAPSHOT_FORMATS: readonly SnapshotFormat[] = ["custom", "directory
 /** Extension of a custom-format snapshot; a directory-format snapshot is a directory named NAME. */
 const CUSTOM_EXTENSION = ".dump";
 const MANIFEST_SUFFIX = ".manifest.json";
+
+/** Backups kept next to a snapshot and committed with it (em-runtime's runbook: its Secrets and Redis). */
+export const COMPANION_KINDS = ["kubernetes-secrets", "redis"] as const;
+export type CompanionKind = (typeof COMPANION_KINDS)[number];
+const COMPANION_SUFFIXES: Record<CompanionKind, string> = {
+  "kubernetes-secrets": ".secrets.json",
+  redis: ".redis.rdb",
+};
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
 /** Where one named snapshot and its manifest live inside the output directory. */
@@ -19,13 +27,17 @@ export interface SnapshotLayout {
   /** Where this process dumps before the rename; hidden, and named by pid so a stale one can be told apart. */
   readonly partialPath: string;
   readonly partialManifestPath: string;
+  /** `DIR/NAME.secrets.json`, `DIR/NAME.redis.rdb`. */
+  readonly companionPath: (kind: CompanionKind) => string;
+  readonly companionPartialPath: (kind: CompanionKind) => string;
 }
 
 export function checkSnapshotName(name: string): string {
-  if (!NAME_PATTERN.test(name) || name.endsWith(MANIFEST_SUFFIX) || name.endsWith(CUSTOM_EXTENSION)) {
+  const reserved = [MANIFEST_SUFFIX, CUSTOM_EXTENSION, ...Object.values(COMPANION_SUFFIXES)];
+  if (!NAME_PATTERN.test(name) || reserved.some((suffix) => name.endsWith(suffix))) {
     throw new UsageError(
       `--name '${name}' is not a usable snapshot name: use 1-200 letters, digits, '.', '_' or '-', starting with a ` +
-        `letter or digit, without a .dump or .manifest.json ending`,
+        `letter or digit, without a ${reserved.join(", ")} ending`,
     );
   }
   return name;
@@ -47,12 +59,15 @@ export function snapshotLayout(outDir: string, name: string, pid: number = proce
     manifestPath: path.join(dir, `${name}${MANIFEST_SUFFIX}`),
     partialPath: path.join(dir, `.${name}.partial-${pid}`),
     partialManifestPath: path.join(dir, `.${name}${MANIFEST_SUFFIX}.partial-${pid}`),
+    companionPath: (kind) => path.join(dir, `${name}${COMPANION_SUFFIXES[kind]}`),
+    companionPartialPath: (kind) => path.join(dir, `.${name}${COMPANION_SUFFIXES[kind]}.partial-${pid}`),
   };
 }
 
-/** Left-overs of this name from killed runs: `.NAME.partial-PID` and `.NAME.manifest.json.partial-PID`. */
+/** Left-overs of this name from killed runs: `.NAME.partial-PID`, `.NAME.manifest.json.partial-PID`, companions'. */
 export function partialOwnerPid(entry: string, name: string): number | undefined {
-  for (const prefix of [`.${name}.partial-`, `.${name}${MANIFEST_SUFFIX}.partial-`]) {
+  const suffixes = ["", MANIFEST_SUFFIX, ...Object.values(COMPANION_SUFFIXES)];
+  for (const prefix of suffixes.map((suffix) => `.${name}${suffix}.partial-`)) {
     if (entry.startsWith(prefix) && /^\d+$/.test(entry.slice(prefix.length))) return Number(entry.slice(prefix.length));
   }
   return undefined;

@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import type { ConnectionFacts } from "../pg/connection";
+import type { CompanionBackup } from "./companions";
 import type { FileDigest } from "./digest";
 import { SNAPSHOT_FORMATS, SnapshotFormat } from "./layout";
 
@@ -38,6 +39,8 @@ export interface SnapshotManifest {
   readonly dumpOptions: { readonly jobs: number; readonly compress: number };
   /** What the caller passed in --context-json: release, namespace, fromTags, toTags, chart versions, revision. */
   readonly context?: Record<string, unknown>;
+  /** Backups committed with the dump: Kubernetes Secrets, Redis (em-runtime). Absent when none was asked for. */
+  readonly companions?: CompanionBackup[];
 }
 
 export function serializeManifest(manifest: SnapshotManifest): string {

@@ -8,6 +8,7 @@ import { createDatabaseStatement, grantStatements, readDatabaseProperties, setti
 import { queryFailed } from "../pg/errors";
 import { readRolePrivileges, restorePrivilegeProblems } from "../pg/privileges";
 import { LoadedSnapshot, Refusal, checkIntegrity, checkTarget, loadSnapshot } from "./check-snapshot";
+import { companionRestoreSteps } from "./companions";
 import { SwapIncomplete, databaseExists, dropScratchDatabase, swapDatabases, swapNames } from "./database-swap";
 import { defaultSnapshotName } from "./layout";
 import { restoreArchive } from "./restore-archive";
@@ -39,6 +40,8 @@ export interface RestoreOutcome {
   readonly forced: Refusal[];
   readonly warnings: string[];
   readonly durationMs: number;
+  /** How to put back the Secrets and Redis saved with the snapshot, which restore leaves alone. */
+  readonly companionSteps: string[];
 }
 
 /** Databases the restore can connect to for CREATE/ALTER DATABASE; never the target, which gets renamed. */
@@ -135,6 +138,7 @@ export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreO
     forced: request.force ? refusals : [],
     warnings: swapped.warnings,
     durationMs: Date.now() - started,
+    companionSteps: companionRestoreSteps(snapshot.manifest.companions),
   };
 }
 
@@ -151,6 +155,7 @@ export async function describeRestore(request: Pick<RestoreRequest, "connection"
     `  2. snapshot the current ${database} into ${request.preRestoreDir ?? path.dirname(snapshot.path)}`,
     `  3. restore into a new database ${names.scratch.replace(/_\d{8}_\d{6}$/, "_<time>")}`,
     `  4. rename ${database} to ${names.kept.replace(/_\d{8}_\d{6}$/, "_<time>")} (kept) and the restored database to ${database}`,
+    ...companionRestoreSteps(m.companions).map((step) => `not restored: ${step}`),
   ].join("\n");
 }
 

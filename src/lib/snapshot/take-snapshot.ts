@@ -6,6 +6,7 @@ import { PgConnection, connectionFacts } from "../pg/connection";
 import { toolEnvironment } from "../pg/libpq-env";
 import { pgToolVersion } from "../pg/tools";
 import { compareMajors, majorOfVersionNum } from "../pg/versions";
+import { CompanionRequest, PendingCompanion, checkCompanionsOf, removeOrphanedCompanions, takeCompanions } from "./companions";
 import { DIGEST_METHODS } from "./digest";
 import { dumpDatabase } from "./dump";
 import { DIRECTORY_MODE, FILE_MODE, ensureDirectory, exists, fsyncPath, removeQuietly, sizeOf } from "./durable-fs";
@@ -25,6 +26,8 @@ export interface SnapshotRequest {
   readonly compress: number;
   readonly schemaVersionQuery?: string;
   readonly context?: Record<string, unknown>;
+  /** Kubernetes Secrets and Redis saved with the dump and committed with it. Default: none. */
+  readonly companions?: CompanionRequest;
   readonly signal?: AbortSignal;
 }
 
@@ -52,7 +55,10 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
           `${request.connection.database} named by PG_DSN: choose another --name`,
       );
     }
-    if (existing !== undefined) return existing;
+    if (existing !== undefined) {
+      await checkCompanionsOf(request.name, existing.manifest.companions, request.companions, snapshotLayout(request.outDir, request.name));
+      return existing;
+    }
   }
   const [facts, pgDump] = await Promise.all([
     checkDatabase(request.connection, { schemaVersionQuery: request.schemaVersionQuery }),
@@ -68,11 +74,14 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
   }
   const layout = snapshotLayout(request.outDir, request.name ?? defaultSnapshotName(facts.database, new Date()));
   await removeStalePartials(layout);
+  await removeOrphanedCompanions(layout);
 
   const finalPath = layout.finalPath(request.format);
   // pg_dump creates its files with the process umask; 077 keeps every byte of the dump private from the start.
   const previousUmask = process.umask(0o077);
+  let companions: PendingCompanion[] = [];
   try {
+    companions = await takeCompanions(request.companions, layout, request.parentEnv, request.signal);
     const dump = await dumpDatabase({
       connection: request.connection,
       parentEnv: request.parentEnv,
@@ -104,12 +113,16 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
       pgDumpVersion: pgDump.version,
       dumpOptions: { jobs: request.format === "directory" ? request.jobs : 1, compress: request.compress },
       ...(request.context === undefined ? {} : { context: request.context }),
+      ...(companions.length === 0 ? {} : { companions: companions.map((c) => c.backup) }),
     };
-    await commit(layout, finalPath, serializeManifest(manifest));
+    await commit(layout, finalPath, serializeManifest(manifest), companions);
     return { manifest, path: finalPath, manifestPath: layout.manifestPath, reused: false };
   } catch (err) {
     await removeQuietly(layout.partialPath);
     await removeQuietly(layout.partialManifestPath);
+    for (const companion of companions) await removeQuietly(companion.partialPath);
+    // Companions renamed before a failed commit belong to no snapshot.
+    if (!(await exists(finalPath))) await removeOrphanedCompanions(layout);
     throw err;
   } finally {
     process.umask(previousUmask);
@@ -124,8 +137,11 @@ async function ensureOutDir(outDir: string): Promise<void> {
   }
 }
 
-/** The manifest is flushed first, the snapshot's rename commits, then the manifest's rename follows it. */
-async function commit(layout: SnapshotLayout, finalPath: string, manifestText: string): Promise<void> {
+/**
+ * The manifest is flushed first; the companions are renamed into place, then the snapshot's rename commits,
+ * then the manifest's rename follows it.
+ */
+async function commit(layout: SnapshotLayout, finalPath: string, manifestText: string, companions: readonly PendingCompanion[]): Promise<void> {
   const handle = await fs.open(layout.partialManifestPath, "wx", FILE_MODE);
   try {
     await handle.writeFile(manifestText, "utf8");
@@ -133,6 +149,7 @@ async function commit(layout: SnapshotLayout, finalPath: string, manifestText: s
   } finally {
     await handle.close();
   }
+  for (const companion of companions) await renameWithoutReplacing(companion.partialPath, companion.backup.path);
   await renameWithoutReplacing(layout.partialPath, finalPath);
   await fs.rename(layout.partialManifestPath, layout.manifestPath);
   await fsyncPath(layout.outDir);

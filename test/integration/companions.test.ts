@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { createFakeKubectl, FakeKubectl } from "../fixtures/alexandria-api/fake-kubectl";
+import {
+  buildCli,
+  createDatabase,
+  dropDatabase,
+  dsnFor,
+  realTool,
+  recordedCalls,
+  removeTempDirs,
+  requirePostgres,
+  runCli,
+  seedDatabase,
+  tempDir,
+  toolWrapper,
+} from "../support/postgres";
+
+/** test/services/redis.sh's server. */
+const REDIS = { port: 16379, password: "redis-test-pw" } as const;
+const REDIS_URL = `redis://:${REDIS.password}@127.0.0.1:${REDIS.port}`;
+
+function redisCli(port: number, password: string | undefined, ...args: string[]): string {
+  return execFileSync(realTool("redis-cli"), ["-h", "127.0.0.1", "-p", String(port), "--no-auth-warning", ...args], {
+    env: { PATH: process.env.PATH, ...(password === undefined ? {} : { REDISCLI_AUTH: password }) },
+    encoding: "utf8",
+  }).trim();
+}
+
+/** A Secret as the API server returns it, with the server-set fields a backup must not carry back. */
+function apiSecret(name: string, data: Record<string, string>): unknown {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
+    metadata: {
+      name,
+      namespace: "em",
+      uid: "0b7e3f0c-1111-2222-3333-444455556666",
+      resourceVersion: "4711",
+      creationTimestamp: "2026-01-01T00:00:00Z",
+      managedFields: [{ manager: "kubectl", operation: "Update" }],
+      labels: { "app.kubernetes.io/instance": "em-runtime" },
+      annotations: {
+        "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({ data }),
+        "example.com/owner": "platform",
+      },
+    },
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
+  };
+}
+
+function sha256File(file: string): string {
+  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/** Starts a second, empty-handed redis-server that loads `rdb` at start-up: proves the file restores. */
+async function startRedisFrom(rdb: string): Promise<{ port: number; stop: () => Promise<void> }> {
+  const dir = tempDir("redis-restore");
+  fs.copyFileSync(rdb, path.join(dir, "dump.rdb"));
+  const port = 16390 + Math.floor(Math.random() * 100);
+  const child: ChildProcess = spawn(
+    realTool("redis-server"),
+    ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
+  );
+  for (let i = 0; i < 100; i++) {
+    try {
+      if (redisCli(port, undefined, "ping") === "PONG") break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    port,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kubectl) and Redis (real server)", function () {
+  this.timeout(120_000);
+  let database: string;
+  let kubectl: FakeKubectl;
+
+  before(async function () {
+    await requirePostgres();
+    try {
+      assert.equal(redisCli(REDIS.port, REDIS.password, "ping"), "PONG");
+    } catch {
+      throw new Error(`no Redis on 127.0.0.1:${REDIS.port}: run \`bash test/services/redis.sh start\` first`);
+    }
+    await buildCli();
+    database = await createDatabase("rr_companions");
+    await seedDatabase(database);
+  });
+  after(async () => {
+    await dropDatabase(database);
+    removeTempDirs();
+  });
+  beforeEach(() => {
+    redisCli(REDIS.port, REDIS.password, "flushall");
+    redisCli(REDIS.port, REDIS.password, "set", "session:1", "alice");
+    redisCli(REDIS.port, REDIS.password, "hset", "queue:meta", "depth", "42");
+    redisCli(REDIS.port, REDIS.password, "rpush", "jobs", "a", "b", "c");
+    kubectl = createFakeKubectl({
+      "get secret em-runtime-secrets": { stdout: apiSecret("em-runtime-secrets", { "base-url": "https://em.example", "jwt-key": "s3cr3t-jwt" }) },
+      "get secret infisical-bootstrap-secret": { stdout: apiSecret("infisical-bootstrap-secret", { token: "bootstrap-token" }) },
+      "get secret missing-secret": { stderr: 'Error from server (NotFound): secrets "missing-secret" not found\n', exit: 1 },
+    });
+  });
+  afterEach(() => kubectl.remove());
+
+  function snapshot(outDir: string, extra: string[], env: NodeJS.ProcessEnv, pathPrefix: string[] = []) {
+    const options = kubectl.cliOptions({ PG_DSN: dsnFor(database), ...env });
+    return runCli(["snapshot", "--out-dir", outDir, "--name", "em-runtime-1", "--format", "custom", ...extra, "--json"], {
+      env: options.env,
+      pathPrefix: [...pathPrefix, ...options.pathPrefix],
+    });
+  }
+
+  it("saves the named Secrets and the Redis dataset next to the dump, recorded in the manifest, and both restore", async () => {
+    const outDir = tempDir("companions");
+    const wrapper = toolWrapper("redis-cli");
+    const run = await snapshot(
+      outDir,
+      ["--kube-secrets", "em-runtime-secrets,infisical-bootstrap-secret", "--kube-namespace", "em"],
+      { RUNBOOK_REDIS_URL: REDIS_URL },
+      [wrapper.binDir],
+    );
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const companions = run.json!.companions as { kind: string; path: string; sha256: string; bytes: number; secrets?: string[]; source?: string }[];
+    assert.deepEqual(companions.map((c) => c.kind), ["kubernetes-secrets", "redis"]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(outDir, "em-runtime-1.manifest.json"), "utf8"));
+    assert.deepEqual(manifest.companions, companions);
+
+    const [secrets, redis] = companions;
+    assert.equal(secrets.path, path.join(outDir, "em-runtime-1.secrets.json"));
+    assert.equal(redis.path, path.join(outDir, "em-runtime-1.redis.rdb"));
+    for (const c of companions) {
+      assert.equal(fs.statSync(c.path).mode & 0o777, 0o600, `${c.path} must be private`);
+      assert.equal(sha256File(c.path), c.sha256);
+      assert.equal(fs.statSync(c.path).size, c.bytes);
+    }
+    assert.equal(redis.source, "127.0.0.1:16379");
+
+    // The Secrets file is a List kubectl can apply: data intact, server-set fields gone.
+    const list = JSON.parse(fs.readFileSync(secrets.path, "utf8"));
+    assert.equal(list.kind, "List");
+    assert.deepEqual(list.items.map((i: { metadata: { name: string } }) => i.metadata.name), ["em-runtime-secrets", "infisical-bootstrap-secret"]);
+    const first = list.items[0];
+    assert.equal(Buffer.from(first.data["jwt-key"], "base64").toString(), "s3cr3t-jwt");
+    assert.equal(first.metadata.namespace, "em");
+    assert.equal(first.type, "Opaque");
+    for (const field of ["uid", "resourceVersion", "creationTimestamp", "managedFields"]) assert.equal(first.metadata[field], undefined, field);
+    assert.deepEqual(first.metadata.annotations, { "example.com/owner": "platform" });
+    assert.deepEqual(kubectl.calls(), [
+      ["--namespace=em", "--request-timeout=30s", "get", "secret", "em-runtime-secrets", "-o", "json"],
+      ["--namespace=em", "--request-timeout=30s", "get", "secret", "infisical-bootstrap-secret", "-o", "json"],
+    ]);
+
+    // redis-cli got the password in its environment only; nothing printed it.
+    const calls = recordedCalls(wrapper.log);
+    assert.equal(calls.length, 1);
+    assert.ok(calls[0].argv.includes("--rdb"));
+    assert.ok(!calls[0].argv.some((a) => a.includes(REDIS.password)), `password on argv: ${calls[0].argv.join(" ")}`);
+    assert.ok(calls[0].envNames.includes("REDISCLI_AUTH"));
+    assert.ok(!run.stdout.includes(REDIS.password) && !run.stderr.includes(REDIS.password));
+    assert.ok(!fs.readFileSync(path.join(outDir, "em-runtime-1.manifest.json"), "utf8").includes(REDIS.password));
+
+    // The RDB loads into a fresh server with the same data.
+    redisCli(REDIS.port, REDIS.password, "set", "written-after", "snapshot");
+    const copy = await startRedisFrom(redis.path);
+    try {
+      assert.equal(redisCli(copy.port, undefined, "get", "session:1"), "alice");
+      assert.equal(redisCli(copy.port, undefined, "hget", "queue:meta", "depth"), "42");
+      assert.equal(redisCli(copy.port, undefined, "lrange", "jobs", "0", "-1"), "a\nb\nc");
+      assert.equal(redisCli(copy.port, undefined, "exists", "written-after"), "0");
+    } finally {
+      await copy.stop();
+    }
+
+    // restore puts back the database only, and says how to put back the rest.
+    const plan = await runCli(["restore", "--snapshot", path.join(outDir, "em-runtime-1.dump")], { env: { PG_DSN: dsnFor(database) } });
+    assert.equal(plan.code, 2, "without --yes restore only describes itself");
+    assert.match(plan.stderr, new RegExp(`not restored: Secrets em-runtime-secrets, infisical-bootstrap-secret .*kubectl apply -n em -f ${secrets.path.replace(/[.]/g, "\\.")}`));
+    assert.match(plan.stderr, /not restored: Redis \(127\.0\.0\.1:16379\) was saved with this snapshot as .*em-runtime-1\.redis\.rdb/);
+
+    // Once per target: a second run finds the snapshot and takes nothing again.
+    const again = await snapshot(
+      outDir,
+      ["--kube-secrets", "em-runtime-secrets,infisical-bootstrap-secret", "--kube-namespace", "em"],
+      { RUNBOOK_REDIS_URL: REDIS_URL },
+      [wrapper.binDir],
+    );
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(again.json!.reused, true);
+    assert.deepEqual(again.json!.companions, companions);
+    assert.equal(recordedCalls(wrapper.log).length, 1, "redis was dumped again");
+    assert.equal(kubectl.calls().length, 2, "the Secrets were read again");
+  });
+
+  it("fails before dumping when a Secret is missing, naming it, and leaves nothing behind", async () => {
+    const outDir = tempDir("companions-missing");
+    const run = await snapshot(outDir, ["--kube-secrets", "em-runtime-secrets,missing-secret", "--kube-namespace", "em"], {});
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /secret missing-secret not found in namespace em/);
+    assert.match(run.stderr, /backupSecrets/);
+    assert.deepEqual(fs.readdirSync(outDir), []);
+  });
+
+  it("fails on a wrong Redis password without printing it, and leaves nothing behind", async () => {
+    const outDir = tempDir("companions-redis-auth");
+    const wrong = "not-the-password-9c1";
+    const run = await snapshot(outDir, [], { RUNBOOK_REDIS_URL: `redis://:${wrong}@127.0.0.1:${REDIS.port}` });
+    assert.equal(run.code, 1, run.stdout);
+    assert.match(run.stderr, /redis-cli --rdb from 127\.0\.0\.1:16379 failed/);
+    assert.ok(!run.stderr.includes(wrong) && !run.stdout.includes(wrong));
+    assert.deepEqual(fs.readdirSync(outDir), []);
+  });
+
+  it("refuses to reuse a snapshot that lacks a backup asked for now", async () => {
+    const outDir = tempDir("companions-reuse");
+    assert.equal((await snapshot(outDir, [], {})).code, 0);
+    const run = await snapshot(outDir, ["--kube-secrets", "em-runtime-secrets", "--kube-namespace", "em"], {});
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /already exists but was taken without the kubernetes-secrets backup asked for now/);
+  });
+
+  it("rejects bad usage with exit 2 and never echoes a Redis URL", async () => {
+    const outDir = tempDir("companions-usage");
+    const noNamespace = await snapshot(outDir, ["--kube-secrets", "em-runtime-secrets"], {});
+    assert.equal(noNamespace.code, 2);
+    assert.match(noNamespace.stderr, /--kube-secrets needs --kube-namespace/);
+    const badName = await snapshot(outDir, ["--kube-secrets", "Bad_Name", "--kube-namespace", "em"], {});
+    assert.equal(badName.code, 2);
+    assert.match(badName.stderr, /'Bad_Name' is not a Secret name/);
+    const badUrl = await snapshot(outDir, [], { RUNBOOK_REDIS_URL: "http://:hunter2-pw@127.0.0.1:1" });
+    assert.equal(badUrl.code, 2);
+    assert.match(badUrl.stderr, /RUNBOOK_REDIS_URL has scheme 'http'/);
+    assert.ok(!badUrl.stderr.includes("hunter2-pw"));
+    assert.deepEqual(fs.readdirSync(outDir), []);
+  });
+});
