@@ -4,7 +4,7 @@ import { RawConfig, RunbookConfig, validateConfig } from "./validateConfig";
 export { ConfigError, RunbookConfig } from "./validateConfig";
 
 /** Keys read as JSON objects or arrays; everything else is a string, number or boolean. */
-const OBJECT_KEYS = ["imageTags", "imageRepositories", "siteValues"] as const;
+const OBJECT_KEYS = ["imageTags", "imageRepositories", "siteValues", "backupSecrets"] as const;
 
 /**
  * Reads every key of the stack's config without throwing, so that validation can report all problems at
@@ -22,8 +22,11 @@ function readRawConfig(config: pulumi.Config): RawConfig {
         raw[key] = JSON.parse(text);
       } catch {
         parseErrors.push(
-          `${config.name}:${key}: not valid JSON; set it as an object, e.g. ` +
-            `\`pulumi config set --path '${key}.api' v1.2.3\``,
+          key === "backupSecrets"
+            ? `${config.name}:${key}: not valid JSON; set it as a list, e.g. ` +
+                `\`pulumi config set --path '${key}[0]' em-runtime-secrets\``
+            : `${config.name}:${key}: not valid JSON; set it as an object, e.g. ` +
+                `\`pulumi config set --path '${key}.api' v1.2.3\``,
         );
       }
     } else {
@@ -40,7 +43,13 @@ function readRawConfig(config: pulumi.Config): RawConfig {
     }
     return config.getSecret(key);
   };
-  return { values: raw, parseErrors, pgDsn: secret("pgDsn"), registryPassword: secret("registryPassword") };
+  return {
+    values: raw,
+    parseErrors,
+    pgDsn: secret("pgDsn"),
+    registryPassword: secret("registryPassword"),
+    redisUrl: secret("redisUrl"),
+  };
 }
 
 /** Whether the engine handed this key to the program as a secret (the SDK exports this without a type). */

@@ -25,6 +25,10 @@ export interface PostgresSnapshotArgs {
   readonly kubeContext?: string;
   /** SQL returning the schema/migration version recorded in the manifest. Default: none. */
   readonly schemaVersionQuery?: string;
+  /** Kubernetes Secrets saved with the snapshot (`<name>.secrets.json`). Default: none. */
+  readonly kubeSecrets?: { readonly namespace: string; readonly names: readonly string[] };
+  /** Redis URL (secret) whose dataset is saved with the snapshot (`<name>.redis.rdb`). Default: none. */
+  readonly redisUrl?: pulumi.Input<string>;
   /** Facts recorded in the manifest (release, revision, from/to versions). Default: none. */
   readonly context?: pulumi.Input<Record<string, unknown>>;
 }
@@ -38,6 +42,8 @@ export interface SnapshotResult {
   readonly format: string;
   readonly serverVersion: string;
   readonly schemaVersion: string | null;
+  /** Paths of the companion backups (Secrets, Redis) taken with the dump. */
+  readonly companions: string[];
 }
 
 /** The keepers of the snapshot's random id: exactly the target versions, so one snapshot per target. */
@@ -61,6 +67,7 @@ export function parseSnapshotResult(stdout: string): SnapshotResult {
     format: String(json.format),
     serverVersion: String(json.serverVersion ?? ""),
     schemaVersion: json.schemaVersion === undefined || json.schemaVersion === null ? null : String(json.schemaVersion),
+    companions: Array.isArray(json.companions) ? json.companions.map((c: { path?: unknown }) => String(c.path)) : [],
   };
 }
 
@@ -99,10 +106,17 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
         compress: String(args.compression ?? 1),
         name: this.snapshotName,
         "schema-version-query": args.schemaVersionQuery,
+        "kube-secrets": args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0 ? undefined : args.kubeSecrets.names.join(","),
+        "kube-namespace": args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0 ? undefined : args.kubeSecrets.namespace,
         "context-json": args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
       },
       [],
-      { PG_DSN: args.pgDsn, RUNBOOK_DSN_SECRET: args.dsnSecretRef, RUNBOOK_KUBE_CONTEXT: args.kubeContext },
+      {
+        PG_DSN: args.pgDsn,
+        RUNBOOK_DSN_SECRET: args.dsnSecretRef,
+        RUNBOOK_KUBE_CONTEXT: args.kubeContext,
+        RUNBOOK_REDIS_URL: args.redisUrl,
+      },
     );
     const dump = new command.local.Command(
       `${name}-dump`,

@@ -86,6 +86,8 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         dsnSecretRef,
         kubeContext: c.kubeContext,
         schemaVersionQuery: c.schemaVersionQuery,
+        kubeSecrets: c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
+        redisUrl: c.snapshot.redisUrl,
         context: this.preflight.facts.apply((facts) => ({
           stack: c.stack,
           release: c.releaseName,

@@ -13,6 +13,8 @@ export type SnapshotFormat = (typeof SNAPSHOT_FORMATS)[number];
 
 /** The components whose image tags Alexandria EE's chart pins (`image.<component>.tag`). */
 export const ALEXANDRIA_COMPONENTS = ["api", "orchestrator", "dashboard"] as const;
+/** The Secrets em-runtime's runbook backs up before an upgrade, saved with the snapshot unless backupSecrets says otherwise. */
+export const EM_RUNTIME_BACKUP_SECRETS = ["em-runtime-secrets", "infisical-bootstrap-secret"] as const;
 /** em-runtime's health endpoint, checked instead of Alexandria's /ready, /auth/setup and /license. */
 export const EM_RUNTIME_HEALTH_PATH = "/api/governance/health";
 
@@ -51,6 +53,10 @@ export interface RunbookConfig {
     readonly format: SnapshotFormat;
     readonly jobs: number;
     readonly compression: number;
+    /** Kubernetes Secrets of the namespace saved with each snapshot (em-runtime's runbook names two). */
+    readonly secrets: readonly string[];
+    /** A Redis server whose dataset is saved with each snapshot (secret: the URL may hold a password). */
+    readonly redisUrl?: pulumi.Output<string>;
   };
   readonly helm: {
     readonly timeoutSeconds: number;
@@ -80,6 +86,7 @@ export interface RawConfig {
   readonly parseErrors: readonly string[];
   readonly pgDsn?: pulumi.Output<string>;
   readonly registryPassword?: pulumi.Output<string>;
+  readonly redisUrl?: pulumi.Output<string>;
 }
 
 export namespace RawConfig {
@@ -109,6 +116,8 @@ export namespace RawConfig {
     "snapshotFormat",
     "snapshotJobs",
     "snapshotCompression",
+    "backupSecrets",
+    "redisUrl",
     "helmTimeoutSeconds",
     "maxHistory",
     "createNamespace",
@@ -122,7 +131,7 @@ export namespace RawConfig {
     "destructive",
     "kubeContext",
   ] as const;
-  export const secretKeys = ["pgDsn", "registryPassword"] as const;
+  export const secretKeys = ["pgDsn", "registryPassword", "redisUrl"] as const;
 }
 
 /** Every problem in a stack's config, reported at once. */
@@ -149,6 +158,7 @@ export interface ValidationResult {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Collects problems while reading typed values; each problem names `<project>:<key>` and the fix. */
 class Reader {
@@ -218,6 +228,16 @@ class Reader {
       return fallback;
     }
     return parsed;
+  }
+
+  stringList(name: string): string[] | undefined {
+    const value = this.raw[name];
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "string")) {
+      this.problem(name, `must be a list of strings, e.g. \`pulumi config set --path '${name}[0]' ...\``);
+      return undefined;
+    }
+    return value as string[];
   }
 
   stringMap(name: string): Record<string, string> | undefined {
@@ -330,6 +350,18 @@ function validateValuesFiles(r: Reader, ctx: ValidationContext, chart: ChartSour
     r.warnings.push(`${r.key("tierValuesFile")}: '${tierFile}' does not name the tier '${tier}'; check it is the right file`);
   }
   return files;
+}
+
+/** The Secrets to save with each snapshot: as configured, or em-runtime's two when none are. */
+function validateBackupSecrets(r: Reader, application: Application): string[] {
+  const names = r.stringList("backupSecrets") ?? [];
+  for (const name of names) {
+    if (!SECRET_NAME.test(name) || name.length > 253) {
+      r.problem("backupSecrets", `'${name}' is not a Kubernetes Secret name (lowercase letters, digits, '-' and '.')`);
+    }
+  }
+  if (new Set(names).size !== names.length) r.problem("backupSecrets", "names a Secret twice; list each once");
+  return names.length === 0 && application === "em-runtime" ? [...EM_RUNTIME_BACKUP_SECRETS] : names;
 }
 
 function validateImages(
@@ -466,6 +498,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   const logLines = r.integer("logLines", 50, 0, 10_000) as number;
   const snapshotCompression = r.integer("snapshotCompression", 1, 0, 9) as number;
   const snapshotDir = r.string("snapshotDir") ?? path.join("snapshots", ctx.stack);
+  const backupSecrets = validateBackupSecrets(r, application);
   const createNamespace = r.boolean("createNamespace", false);
   const adoptExistingRelease = r.boolean("adoptExistingRelease", false);
   const destructive = r.boolean("destructive", false);
@@ -499,7 +532,14 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
       dsnSecret,
       pgDsn: raw.pgDsn,
       schemaVersionQuery,
-      snapshot: { dir: snapshotDir, format: snapshotFormat, jobs: snapshotJobs, compression: snapshotCompression },
+      snapshot: {
+        dir: snapshotDir,
+        format: snapshotFormat,
+        jobs: snapshotJobs,
+        compression: snapshotCompression,
+        secrets: backupSecrets,
+        redisUrl: raw.redisUrl,
+      },
       helm: { timeoutSeconds, maxHistory, createNamespace, adoptExistingRelease },
       verification: {
         readyTimeoutSeconds,

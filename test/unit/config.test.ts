@@ -141,6 +141,21 @@ describe("config validation", () => {
     assert.deepStrictEqual(problems, ["release-runbook:imageTags: not valid JSON"]);
   });
 
+  it("saves em-runtime's two Secrets with each snapshot by default, and none for Alexandria EE unless listed", () => {
+    const em = validate(validRawValues({ application: "em-runtime", imageTags: { governance: "v4.8.6" }, imageRepositories: { governance: "ghcr.io/emergenceai/governance" } })).config;
+    assert.deepStrictEqual(em.snapshot.secrets, ["em-runtime-secrets", "infisical-bootstrap-secret"]);
+    const emListed = validate(validRawValues({ application: "em-runtime", imageTags: { governance: "v4.8.6" }, imageRepositories: { governance: "ghcr.io/emergenceai/governance" }, backupSecrets: ["em-runtime-secrets"] })).config;
+    assert.deepStrictEqual(emListed.snapshot.secrets, ["em-runtime-secrets"]);
+    assert.deepStrictEqual(validate(validRawValues()).config.snapshot.secrets, []);
+    assert.deepStrictEqual(validate(validRawValues({ backupSecrets: ["alexandria-license"] })).config.snapshot.secrets, ["alexandria-license"]);
+  });
+
+  it("rejects backupSecrets that is not a list of distinct Secret names", () => {
+    assertProblem(validRawValues({ backupSecrets: "em-runtime-secrets" }), "backupSecrets", /must be a list of strings.*backupSecrets\[0\]/);
+    assertProblem(validRawValues({ backupSecrets: ["Bad_Name"] }), "backupSecrets", /'Bad_Name' is not a Kubernetes Secret name/);
+    assertProblem(validRawValues({ backupSecrets: ["a", "a"] }), "backupSecrets", /names a Secret twice/);
+  });
+
   it("warns when the acknowledgement names another target", () => {
     const { warnings } = validate(validRawValues({ acknowledgeUpgrade: "v1.3.0" }));
     assert.ok(warnings.some((w) => /acknowledgeUpgrade/.test(w) && /v1.4.0/.test(w)), warnings.join("\n"));

@@ -18,10 +18,10 @@ interface SeenOptions {
   readonly import?: string;
 }
 
-async function buildPipeline(overrides: Record<string, unknown> = {}, name = "alexandria-ee") {
+async function buildPipeline(overrides: Record<string, unknown> = {}, name = "alexandria-ee", extra: Record<string, unknown> = {}) {
   const { UpgradePipeline }: PipelineModule = await import("../../components/upgradePipeline");
   const { validateConfig }: ConfigModule = await import("../../components/validateConfig");
-  const { config } = validateConfig(rawConfig(validRawValues(overrides)), {
+  const { config } = validateConfig(rawConfig(validRawValues(overrides), extra), {
     project: "release-runbook",
     stack: "unit",
     projectDir: PROJECT_DIR,
@@ -234,5 +234,28 @@ describe("first install, as verification sees it", () => {
     assert.strictEqual(isFirstInstall(1, false), true);
     assert.strictEqual(isFirstInstall(2, false), false);
     assert.strictEqual(isFirstInstall(1, true), false);
+  });
+
+  it("gives the snapshot the Secrets to save and the Redis URL through its environment only", async () => {
+    await buildPipeline({ backupSecrets: ["alexandria-license", "alexandria-tls"] }, "companions", {
+      redisUrl: pulumi.secret("redis://:r3dis-pw@redis:6379"),
+    });
+    const dump = byType("command:local:Command", "companions-snapshot-dump").inputs;
+    // The secret URL makes the whole environment a secret (the engine encrypts it in the state).
+    assert.strictEqual(dump.environment[pulumi.runtime.specialSigKey], pulumi.runtime.specialSecretSig);
+    const environment = dump.environment.value;
+    assert.strictEqual(environment.RUNBOOK_ARG_KUBE_SECRETS, "alexandria-license,alexandria-tls");
+    assert.strictEqual(environment.RUNBOOK_ARG_KUBE_NAMESPACE, "alexandria");
+    assert.strictEqual(environment.RUNBOOK_REDIS_URL, "redis://:r3dis-pw@redis:6379");
+    assert.match(dump.create, /--kube-secrets "\$RUNBOOK_ARG_KUBE_SECRETS" --kube-namespace "\$RUNBOOK_ARG_KUBE_NAMESPACE"/);
+    assert.doesNotMatch(dump.create, /r3dis-pw|alexandria-license/);
+  });
+
+  it("asks for no companion backups when none are configured", async () => {
+    await buildPipeline({}, "plain");
+    const dump = byType("command:local:Command", "plain-snapshot-dump").inputs;
+    assert.strictEqual(dump.environment.RUNBOOK_ARG_KUBE_SECRETS, undefined);
+    assert.strictEqual(dump.environment.RUNBOOK_REDIS_URL, undefined);
+    assert.doesNotMatch(dump.create, /--kube-secrets/);
   });
 });
