@@ -20,7 +20,8 @@ stop_fixture
 rm -f "$FIXTURE_MODE_FILE"
 bash "$REPO_ROOT/test/e2e/cluster/down.sh"
 if [[ $ALL == true ]]; then
+  bash "$REPO_ROOT/test/services/redis.sh" stop >&2
   bash "$REPO_ROOT/test/services/registry.sh" stop >&2
   bash "$REPO_ROOT/test/services/postgres.sh" stop >&2
 fi
-log "sandbox is down$([[ $ALL == true ]] && echo ', services stopped too' || echo ' (PostgreSQL and the registries still run; --all stops them)')"
+log "sandbox is down$([[ $ALL == true ]] && echo ', services stopped too' || echo ' (PostgreSQL, the registries and Redis still run; --all stops them)')"

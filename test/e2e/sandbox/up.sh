@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts (or reuses) the e2e sandbox, loopback only:
 #   * the kwokctl control plane of test/e2e/cluster/up.sh (toolchain from test/e2e/toolchain/build.sh);
-#   * test/services/postgres.sh (127.0.0.1:55432) and test/services/registry.sh (127.0.0.1:15000/15001);
+#   * test/services/postgres.sh (127.0.0.1:55432), test/services/registry.sh (127.0.0.1:15000/15001) and
+#     test/services/redis.sh (127.0.0.1:16379);
 #   * "the Alexandria database": database `alexandria` owned by login role `alexandria`, seeded by seed.sql
 #     (schema_migrations at version 1; users, documents, events);
 #   * tags v1.4.0 v1.4.1 v1.5.0 broken of alexandria/{api,orchestrator,dashboard} on 127.0.0.1:15000;
@@ -43,6 +44,7 @@ trap 'if kill -0 "$CLUSTER_PID" 2>/dev/null; then log "waiting for cluster/up.sh
 start_services() {
   bash "$REPO_ROOT/test/services/postgres.sh" start >&2
   bash "$REPO_ROOT/test/services/registry.sh" start >&2
+  bash "$REPO_ROOT/test/services/redis.sh" start >&2
 }
 step services start_services
 
