@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import {
-  createStack, helmRevisions, kubectl, makeProjectCopy, manifests, removeProjectCopy, requireSandbox, resetSandbox, setFixtureMode, setTags, up,
+  createStack, helmRevisions, kubectl, makeProjectCopy, manifests, removeProjectCopy, requireSandbox, resetSandbox, runbook, setFixtureMode, setTags, up,
 } from "./support/project";
 
 /** test/services/redis.sh's server, which the sandbox starts. */
@@ -88,6 +88,13 @@ describe("e2e: Secrets and Redis saved with the snapshot, through the real engin
     assert.deepStrictEqual(manifest.companions[0].secrets, [LICENSE_SECRET, "alexandria-db"]);
     assert.ok(!stateText(project.backend).includes(REDIS_PASSWORD), "the Redis password is in the state in clear");
     assert.ok(!run.output.includes(REDIS_PASSWORD));
+  });
+
+  it("history names the Secrets and Redis files saved with the update's snapshot", () => {
+    const history = runbook(project, ["history", "--stack", "e2e-companions"]);
+    assert.strictEqual(history.status, 0, history.stderr);
+    assert.match(history.stdout, /with kubernetes-secrets \S+\.secrets\.json/);
+    assert.match(history.stdout, /with redis \S+\.redis\.rdb/);
   });
 
   it("the saved Secrets apply back to the real API server", async () => {

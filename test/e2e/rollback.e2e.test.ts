@@ -1,22 +1,10 @@
 import * as assert from "assert";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { Client } from "pg";
 import type { Stack } from "@pulumi/pulumi/automation";
 import {
-  deployedImages, firstInstallStack, makeProjectCopy, pulumiEnv, REGISTRY, removeProjectCopy, setFixtureMode, setTags, up,
+  deployedImages, firstInstallStack, makeProjectCopy, REGISTRY, removeProjectCopy, runbook, setFixtureMode, setTags, up,
 } from "./support/project";
-
-/** Runs the runbook CLI from the operator's checkout, with the admin DSN a restore needs. */
-function runbook(project: ReturnType<typeof makeProjectCopy>, args: string[]) {
-  const result = spawnSync(process.execPath, [path.join(project.dir, "bin", "runbook.js"), ...args], {
-    cwd: project.dir,
-    env: { ...process.env, ...pulumiEnv(project.backend), PG_DSN: process.env.RUNBOOK_E2E_ADMIN_DSN },
-    encoding: "utf8",
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json: JSON.parse(result.stdout.trim().split("\n").pop() || "{}") };
-}
 
 async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
   const db = new Client({ connectionString: process.env.RUNBOOK_E2E_ADMIN_DSN });

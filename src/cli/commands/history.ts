@@ -33,7 +33,11 @@ export function stackName(values: ParsedValues): string {
 
 export function formatHistoryLine(e: HistoryEntry): string {
   const revision = e.releaseRevision === undefined ? "" : ` revision ${e.releaseRevision ?? "-"}`;
-  const snapshot = e.snapshot === undefined ? "" : `\n      snapshot ${e.snapshot.path} sha256 ${e.snapshot.sha256.slice(0, 12)}… schema ${e.snapshot.schemaVersion ?? "-"}`;
+  const snapshot =
+    e.snapshot === undefined
+      ? ""
+      : `\n      snapshot ${e.snapshot.path} sha256 ${e.snapshot.sha256.slice(0, 12)}… schema ${e.snapshot.schemaVersion ?? "-"}` +
+        (e.snapshot.companions ?? []).map((c) => `\n      with ${c.kind} ${c.path}`).join("");
   return `  v${e.version}  ${e.startTime}  ${e.kind} ${e.result}${revision}  ${describeTargets(e.targets) || "(no targets in config)"}${snapshot}`;
 }
 

@@ -19,6 +19,8 @@ export interface SnapshotRecord {
   readonly createdAt: string;
   readonly schemaVersion: string | null;
   readonly context?: Record<string, unknown>;
+  /** Files saved with the dump (Kubernetes Secrets, Redis), by kind. */
+  readonly companions?: { readonly kind: string; readonly path: string }[];
 }
 
 /** A Helm release revision with the time Helm created it (its storage Secret's createdAt label). */

@@ -55,6 +55,7 @@ export async function readSnapshots(dir: string, stackName: string): Promise<Sna
       createdAt: manifest.createdAt,
       schemaVersion: manifest.schemaVersion,
       ...(manifest.context === undefined ? {} : { context: manifest.context }),
+      ...(manifest.companions === undefined ? {} : { companions: manifest.companions.map((c) => ({ kind: c.kind, path: c.path })) }),
     });
   }
   return out;

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -168,4 +168,20 @@ export async function firstInstallStack(name: string, tags: string): Promise<{ p
 /** Removes a suite's project copy, unless RUNBOOK_E2E_KEEP=1 asks to keep it for a look afterwards. */
 export function removeProjectCopy(project: ReturnType<typeof makeProjectCopy> | undefined): void {
   if (project && process.env.RUNBOOK_E2E_KEEP !== "1") fs.rmSync(project.dir, { recursive: true, force: true });
+}
+
+/** Runs the runbook CLI from the operator's checkout (the project copy), with the admin DSN a restore needs. */
+export function runbook(project: ReturnType<typeof makeProjectCopy>, args: string[]) {
+  const result = spawnSync(process.execPath, [path.join(project.dir, "bin", "runbook.js"), ...args], {
+    cwd: project.dir,
+    env: { ...process.env, ...pulumiEnv(project.backend), PG_DSN: process.env.RUNBOOK_E2E_ADMIN_DSN },
+    encoding: "utf8",
+  });
+  let json: Record<string, any> = {};
+  try {
+    json = JSON.parse(result.stdout.trim().split("\n").pop() || "{}");
+  } catch {
+    // a text (not --json) run
+  }
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json };
 }
