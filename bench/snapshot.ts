@@ -37,7 +37,10 @@ async function connect(database: string): Promise<Client> {
 async function databaseSize(name: string): Promise<number | undefined> {
   const admin = await connect("postgres");
   try {
-    const { rows } = await admin.query("select pg_database_size(datname)::bigint as size from pg_database where datname = $1", [name]);
+    const { rows } = await admin.query(
+      "select pg_database_size(datname)::bigint as size from pg_database where datname = $1",
+      [name],
+    );
     return rows.length === 0 ? undefined : Number(rows[0].size);
   } finally {
     await admin.end();
@@ -80,13 +83,13 @@ const BATCH_BYTES_AT_SCALE_1 = 125_000_000;
 const batchStatements = (scale: number): string[] => {
   const rows = (n: number): number => Math.max(1, Math.round(n * scale));
   return [
-  `insert into accounts (email, display_name, created_at, settings)
+    `insert into accounts (email, display_name, created_at, settings)
      select md5(random()::text) || '@example.com', initcap(v.words[1 + (random() * 4999)::int]) || ' ' || initcap(v.words[1 + (random() * 4999)::int]),
             now() - random() * interval '900 days',
             jsonb_build_object('locale', (array['en','de','fr','ja','pt'])[1 + (random() * 4)::int], 'theme', v.words[1 + (random() * 4999)::int],
                                'notifications', random() > 0.3, 'quota_mb', (random() * 10000)::int)
        from generate_series(1, ${rows(BATCH_ROWS.accounts)}), (select array_agg(word order by id) as words from vocabulary) v`,
-  `insert into events (account_id, kind, occurred_at, payload)
+    `insert into events (account_id, kind, occurred_at, payload)
      select (random() * 1e6)::bigint, (array['login','upload','share','delete','comment','export'])[1 + (random() * 5)::int],
             now() - random() * interval '400 days',
             jsonb_build_object('ip', (random() * 255)::int || '.' || (random() * 255)::int || '.' || (random() * 255)::int || '.' || (random() * 255)::int,
@@ -96,13 +99,13 @@ const batchStatements = (scale: number): string[] => {
                                'tags', jsonb_build_array(v.words[1 + (random() * 4999)::int], v.words[1 + (random() * 4999)::int]),
                                'user_agent', (array['Mozilla/5.0 (X11; Linux x86_64)','Mozilla/5.0 (Macintosh; Intel Mac OS X 14_2)','curl/8.4.0','okhttp/4.12'])[1 + (random() * 3)::int])
        from generate_series(1, ${rows(BATCH_ROWS.events)}), (select array_agg(word order by id) as words from vocabulary) v`,
-  `insert into documents (account_id, title, body)
+    `insert into documents (account_id, title, body)
      select (random() * 1e6)::bigint, d.words[1] || ' ' || d.words[2] || ' ' || d.words[3], array_to_string(d.words, ' ')
        from (select array_agg(word order by id) as words from vocabulary) v, generate_series(1, ${rows(BATCH_ROWS.documents)}) g,
             -- i * 0 ties the aggregate to the inner query (an aggregate of outer columns only belongs to the outer one)
             lateral (select array_agg(v.words[1 + (random() * 4999)::int + i * 0]) as words
                        from generate_series(1, 150 + (g % 300)) i) d`,
-  `insert into audit (actor, action, detail, at)
+    `insert into audit (actor, action, detail, at)
      select md5(random()::text), (array['grant','revoke','update','login-failed','rotate-key'])[1 + (random() * 4)::int],
             md5(random()::text) || ' ' || md5(random()::text) || ' ' || md5(random()::text), now() - random() * interval '400 days'
        from generate_series(1, ${rows(BATCH_ROWS.audit)})`,
@@ -124,7 +127,9 @@ async function ensureDatabase(spec: { name: string; targetBytes: number }): Prom
   } finally {
     await admin.end();
   }
-  const [accounts, events, documents, audit] = batchStatements(spec.targetBytes / BATCHES_PER_TARGET / BATCH_BYTES_AT_SCALE_1);
+  const [accounts, events, documents, audit] = batchStatements(
+    spec.targetBytes / BATCHES_PER_TARGET / BATCH_BYTES_AT_SCALE_1,
+  );
   const client = await connect(spec.name);
   try {
     await client.query(SCHEMA);
@@ -216,7 +221,14 @@ function timed(command: string, args: string[], env: NodeJS.ProcessEnv): Promise
 const baseEnv: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8" };
 
 function bareDump(database: string, out: string): Promise<Timed> {
-  const env = { ...baseEnv, PGHOST: PG_HOST, PGPORT: String(PG_PORT), PGUSER: ADMIN.user, PGPASSWORD: ADMIN.password, PGDATABASE: database };
+  const env = {
+    ...baseEnv,
+    PGHOST: PG_HOST,
+    PGPORT: String(PG_PORT),
+    PGUSER: ADMIN.user,
+    PGPASSWORD: ADMIN.password,
+    PGDATABASE: database,
+  };
   return timed("pg_dump", [`--format=${FORMAT}`, `--jobs=${JOBS}`, `--compress=${COMPRESS}`, `--file=${out}`], env);
 }
 
@@ -259,9 +271,13 @@ async function main(): Promise<void> {
   for (let run = 1; run <= RUNS; run++) {
     bare.push(await bareDump(BIG.name, fresh(bareOut)));
     cli.push(await cliSnapshot(BIG.name, fresh(cliOut)));
-    console.log(`  run ${run}: pg_dump ${bare[run - 1].seconds.toFixed(2)} s, snapshot ${cli[run - 1].seconds.toFixed(2)} s`);
+    console.log(
+      `  run ${run}: pg_dump ${bare[run - 1].seconds.toFixed(2)} s, snapshot ${cli[run - 1].seconds.toFixed(2)} s`,
+    );
   }
-  const dumpBytes = fs.readdirSync(path.join(cliOut, "bench")).reduce((s, f) => s + fs.statSync(path.join(cliOut, "bench", f)).size, 0);
+  const dumpBytes = fs
+    .readdirSync(path.join(cliOut, "bench"))
+    .reduce((s, f) => s + fs.statSync(path.join(cliOut, "bench", f)).size, 0);
   const quarter: Timed[] = [];
   for (let run = 1; run <= RUNS; run++) quarter.push(await cliSnapshot(QUARTER.name, fresh(cliOut)));
   const startup: Timed[] = [];
@@ -273,14 +289,44 @@ async function main(): Promise<void> {
   const cliPeak = Math.max(...cli.map((t) => t.peakRssBytes));
   const rows = [
     ["database", "size GB", "command", "median s", "runs s", "peak RSS MiB (tree)"],
-    [BIG.name, (bigSize / GB).toFixed(2), "pg_dump", bareMedian.toFixed(2), bare.map((t) => t.seconds.toFixed(2)).join(" "), mib(Math.max(...bare.map((t) => t.peakRssBytes)))],
-    [BIG.name, (bigSize / GB).toFixed(2), "snapshot", cliMedian.toFixed(2), cli.map((t) => t.seconds.toFixed(2)).join(" "), mib(cliPeak)],
-    [QUARTER.name, (quarterSize / GB).toFixed(2), "snapshot", median(quarter.map((t) => t.seconds)).toFixed(2), quarter.map((t) => t.seconds.toFixed(2)).join(" "), mib(Math.max(...quarter.map((t) => t.peakRssBytes)))],
-    ["-", "-", "runbook --help", median(startup.map((t) => t.seconds)).toFixed(2), startup.map((t) => t.seconds.toFixed(2)).join(" "), mib(Math.max(...startup.map((t) => t.peakRssBytes)))],
+    [
+      BIG.name,
+      (bigSize / GB).toFixed(2),
+      "pg_dump",
+      bareMedian.toFixed(2),
+      bare.map((t) => t.seconds.toFixed(2)).join(" "),
+      mib(Math.max(...bare.map((t) => t.peakRssBytes))),
+    ],
+    [
+      BIG.name,
+      (bigSize / GB).toFixed(2),
+      "snapshot",
+      cliMedian.toFixed(2),
+      cli.map((t) => t.seconds.toFixed(2)).join(" "),
+      mib(cliPeak),
+    ],
+    [
+      QUARTER.name,
+      (quarterSize / GB).toFixed(2),
+      "snapshot",
+      median(quarter.map((t) => t.seconds)).toFixed(2),
+      quarter.map((t) => t.seconds.toFixed(2)).join(" "),
+      mib(Math.max(...quarter.map((t) => t.peakRssBytes))),
+    ],
+    [
+      "-",
+      "-",
+      "runbook --help",
+      median(startup.map((t) => t.seconds)).toFixed(2),
+      startup.map((t) => t.seconds.toFixed(2)).join(" "),
+      mib(Math.max(...startup.map((t) => t.peakRssBytes))),
+    ],
   ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   console.log("");
-  console.log(`${FORMAT} format, --jobs ${JOBS}, --compress ${COMPRESS}; dump of ${BIG.name}: ${mib(dumpBytes)} MiB; load average ${fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
+  console.log(
+    `${FORMAT} format, --jobs ${JOBS}, --compress ${COMPRESS}; dump of ${BIG.name}: ${mib(dumpBytes)} MiB; load average ${fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+  );
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  "));
   console.log(`snapshot/pg_dump time ratio: ${(cliMedian / bareMedian).toFixed(3)}`);
   console.log(`snapshot peak RSS MiB: ${mib(cliPeak)}`);

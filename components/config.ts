@@ -39,7 +39,9 @@ function readRawConfig(config: pulumi.Config): RawConfig {
     const fullKey = `${config.name}:${key}`;
     if ((pulumi.runtime.getConfig(fullKey) ?? "") === "") return undefined;
     if (!isConfigSecret(fullKey)) {
-      parseErrors.push(`${fullKey}: is stored in plain text; remove it and set it with \`pulumi config set --secret ${key} ...\``);
+      parseErrors.push(
+        `${fullKey}: is stored in plain text; remove it and set it with \`pulumi config set --secret ${key} ...\``,
+      );
     }
     return config.getSecret(key);
   };

@@ -84,7 +84,9 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
 
   constructor(name: string, args: PostgresSnapshotArgs, opts?: pulumi.ComponentResourceOptions) {
     if (Object.keys(args.targetVersions).length === 0) {
-      throw new Error(`PostgresSnapshot ${name}: targetVersions is empty; the snapshot must be kept by the target versions`);
+      throw new Error(
+        `PostgresSnapshot ${name}: targetVersions is empty; the snapshot must be kept by the target versions`,
+      );
     }
     if (args.pgDsn === undefined && args.dsnSecretRef === undefined) {
       throw new Error(`PostgresSnapshot ${name}: pass pgDsn or dsnSecretRef so the snapshot can reach the database`);
@@ -106,9 +108,16 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
         compress: String(args.compression ?? 1),
         name: this.snapshotName,
         "schema-version-query": args.schemaVersionQuery,
-        "kube-secrets": args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0 ? undefined : args.kubeSecrets.names.join(","),
-        "kube-namespace": args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0 ? undefined : args.kubeSecrets.namespace,
-        "context-json": args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
+        "kube-secrets":
+          args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0
+            ? undefined
+            : args.kubeSecrets.names.join(","),
+        "kube-namespace":
+          args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0
+            ? undefined
+            : args.kubeSecrets.namespace,
+        "context-json":
+          args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
       },
       [],
       {

@@ -51,7 +51,11 @@ export function runbookInvocation(
 
 /** Parses the one JSON object a `runbook ... --json` call prints. */
 export function parseRunbookJson(stdout: string, command: string): Record<string, unknown> {
-  const line = stdout.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+  const line = stdout
+    .trim()
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .pop();
   if (line === undefined) throw new Error(`runbook ${command} printed no JSON result`);
   return JSON.parse(line) as Record<string, unknown>;
 }

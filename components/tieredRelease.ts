@@ -31,13 +31,20 @@ export interface TieredReleaseArgs {
 }
 
 /** Deep-merges plain objects, `over` winning; arrays and scalars are replaced, as Helm merges values. */
-export function mergeValues(base: Readonly<Record<string, unknown>>, over: Readonly<Record<string, unknown>>): Record<string, unknown> {
+export function mergeValues(
+  base: Readonly<Record<string, unknown>>,
+  over: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over)) {
     const prev = out[key];
     const bothObjects =
-      typeof prev === "object" && prev !== null && !Array.isArray(prev) &&
-      typeof value === "object" && value !== null && !Array.isArray(value);
+      typeof prev === "object" &&
+      prev !== null &&
+      !Array.isArray(prev) &&
+      typeof value === "object" &&
+      value !== null &&
+      !Array.isArray(value);
     out[key] = bothObjects ? mergeValues(prev as Record<string, unknown>, value as Record<string, unknown>) : value;
   }
   return out;
@@ -61,7 +68,8 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
     namespace: args.namespace,
     chart: chart.kind === "local" ? chart.path : chart.chart,
     version: chart.version,
-    repositoryOpts: chart.kind === "repository" && chart.repository !== undefined ? { repo: chart.repository } : undefined,
+    repositoryOpts:
+      chart.kind === "repository" && chart.repository !== undefined ? { repo: chart.repository } : undefined,
     valueYamlFiles: args.valuesFiles.map((file) => new pulumi.asset.FileAsset(file)),
     values: releaseValues(args.siteValues ?? {}, args.imageTags),
     atomic: true,
@@ -91,7 +99,9 @@ export class TieredRelease extends pulumi.ComponentResource {
       if (problem !== undefined) throw new Error(`TieredRelease ${name}: imageTags.${component}: the tag ${problem}`);
     }
     if (args.valuesFiles.length === 0 && args.chart.kind === "local") {
-      throw new Error(`TieredRelease ${name}: valuesFiles is empty; pass the chart's values.yaml and the tier's values file`);
+      throw new Error(
+        `TieredRelease ${name}: valuesFiles is empty; pass the chart's values.yaml and the tier's values file`,
+      );
     }
     super("release-runbook:helm:TieredRelease", name, {}, opts);
     this.release = new k8s.helm.v3.Release(`${name}-release`, releaseInputs(args), {

@@ -46,12 +46,16 @@ export class UpgradePipeline extends pulumi.ComponentResource {
   constructor(name: string, args: UpgradePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("release-runbook:pipeline:UpgradePipeline", name, {}, opts);
     const c = args.config;
-    const provider = c.kubeContext === undefined ? undefined : new k8s.Provider(`${name}-k8s`, { context: c.kubeContext }, { parent: this });
+    const provider =
+      c.kubeContext === undefined
+        ? undefined
+        : new k8s.Provider(`${name}-k8s`, { context: c.kubeContext }, { parent: this });
     const images: Record<string, string> = {};
     for (const [component, tag] of Object.entries(c.imageTags)) {
       images[component] = imageReference(c.imageRepositories[component], tag);
     }
-    const dsnSecretRef = c.dsnSecret === undefined ? undefined : `${c.namespace}/${c.dsnSecret.name}/${c.dsnSecret.key}`;
+    const dsnSecretRef =
+      c.dsnSecret === undefined ? undefined : `${c.namespace}/${c.dsnSecret.name}/${c.dsnSecret.key}`;
 
     this.preflight = new Preflight(
       `${name}-preflight`,
@@ -86,7 +90,8 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         dsnSecretRef,
         kubeContext: c.kubeContext,
         schemaVersionQuery: c.schemaVersionQuery,
-        kubeSecrets: c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
+        kubeSecrets:
+          c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
         redisUrl: c.snapshot.redisUrl,
         context: this.preflight.facts.apply((facts) => ({
           stack: c.stack,

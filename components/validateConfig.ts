@@ -244,7 +244,10 @@ class Reader {
     const value = this.raw[name];
     if (value === undefined) return undefined;
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      this.problem(name, `must be an object of component → string, e.g. \`pulumi config set --path '${name}.api' ...\``);
+      this.problem(
+        name,
+        `must be an object of component → string, e.g. \`pulumi config set --path '${name}.api' ...\``,
+      );
       return undefined;
     }
     const out: Record<string, string> = {};
@@ -288,7 +291,10 @@ function validateChart(r: Reader, ctx: ValidationContext): ChartSource | undefin
   const isRemote = chart.startsWith("oci://") || repository !== undefined;
   if (isRemote) {
     if (version === undefined) {
-      r.problem("chartVersion", `is required for the remote chart '${chart}'; pin it, e.g. \`pulumi config set chartVersion 1.4.2\``);
+      r.problem(
+        "chartVersion",
+        `is required for the remote chart '${chart}'; pin it, e.g. \`pulumi config set chartVersion 1.4.2\``,
+      );
       return undefined;
     }
     if (repository !== undefined && !/^(https?|oci):\/\//.test(repository)) {
@@ -299,8 +305,11 @@ function validateChart(r: Reader, ctx: ValidationContext): ChartSource | undefin
   const chartDir = resolveFrom(ctx.projectDir, chart);
   const chartYaml = path.join(chartDir, "Chart.yaml");
   if (!fs.existsSync(chartYaml)) {
-    r.problem("chart", `'${chart}' is neither an oci:// URL nor a chart directory (no Chart.yaml at ${chartYaml}); ` +
-      `point it at the chart directory, or set chartRepository and chartVersion for a repository chart`);
+    r.problem(
+      "chart",
+      `'${chart}' is neither an oci:// URL nor a chart directory (no Chart.yaml at ${chartYaml}); ` +
+        `point it at the chart directory, or set chartRepository and chartVersion for a repository chart`,
+    );
     return undefined;
   }
   const chartVersion = String((readYamlFile(chartYaml) as { version?: unknown } | null)?.version ?? "");
@@ -309,13 +318,21 @@ function validateChart(r: Reader, ctx: ValidationContext): ChartSource | undefin
     return undefined;
   }
   if (version !== undefined && version !== chartVersion) {
-    r.problem("chartVersion", `is ${version} but the chart directory '${chart}' holds version ${chartVersion}; ` +
-      `update the chart directory or the config so they agree`);
+    r.problem(
+      "chartVersion",
+      `is ${version} but the chart directory '${chart}' holds version ${chartVersion}; ` +
+        `update the chart directory or the config so they agree`,
+    );
   }
   return { kind: "local", path: chart, version: chartVersion };
 }
 
-function validateValuesFiles(r: Reader, ctx: ValidationContext, chart: ChartSource | undefined, tier: Tier | undefined): string[] {
+function validateValuesFiles(
+  r: Reader,
+  ctx: ValidationContext,
+  chart: ChartSource | undefined,
+  tier: Tier | undefined,
+): string[] {
   const files: string[] = [];
   const localDir = chart?.kind === "local" ? chart.path : undefined;
   const base = r.string("baseValuesFile") ?? (localDir === undefined ? undefined : path.join(localDir, "values.yaml"));
@@ -347,7 +364,9 @@ function validateValuesFiles(r: Reader, ctx: ValidationContext, chart: ChartSour
     files.push(file);
   }
   if (tier !== undefined && tierFile !== undefined && !path.basename(tierFile).includes(tier)) {
-    r.warnings.push(`${r.key("tierValuesFile")}: '${tierFile}' does not name the tier '${tier}'; check it is the right file`);
+    r.warnings.push(
+      `${r.key("tierValuesFile")}: '${tierFile}' does not name the tier '${tier}'; check it is the right file`,
+    );
   }
   return files;
 }
@@ -374,13 +393,19 @@ function validateImages(
   const tags = r.stringMap("imageTags");
   const required: readonly string[] = application === "alexandria-ee" ? ALEXANDRIA_COMPONENTS : [];
   if (tags === undefined) {
-    r.problem("imageTags", `is required: pin ${required.length ? required.join(", ") : "each component"}, e.g. ` +
-      `\`pulumi config set --path 'imageTags.api' v1.2.3\``);
+    r.problem(
+      "imageTags",
+      `is required: pin ${required.length ? required.join(", ") : "each component"}, e.g. ` +
+        `\`pulumi config set --path 'imageTags.api' v1.2.3\``,
+    );
     return { tags: {}, repositories: {} };
   }
   for (const component of required) {
     if (!(component in tags)) {
-      r.problem(`imageTags.${component}`, `is missing; pin it with \`pulumi config set --path 'imageTags.${component}' v1.2.3\``);
+      r.problem(
+        `imageTags.${component}`,
+        `is missing; pin it with \`pulumi config set --path 'imageTags.${component}' v1.2.3\``,
+      );
     }
   }
   if (Object.keys(tags).length === 0) r.problem("imageTags", "names no component; pin at least one image tag");
@@ -397,10 +422,16 @@ function validateImages(
   for (const component of Object.keys(tags)) {
     const repository = configured[component] ?? fromValues[component];
     if (repository === undefined) {
-      r.problem(`imageRepositories.${component}`, `is unknown: set it (e.g. us-docker.pkg.dev/acme/alexandria/${component}) ` +
-        `or put image.${component}.repository in a values file, so preflight can check the tag exists`);
+      r.problem(
+        `imageRepositories.${component}`,
+        `is unknown: set it (e.g. us-docker.pkg.dev/acme/alexandria/${component}) ` +
+          `or put image.${component}.repository in a values file, so preflight can check the tag exists`,
+      );
     } else if (/[:@]/.test(repository.split("/").slice(1).join("/"))) {
-      r.problem(`imageRepositories.${component}`, `'${repository}' must not carry a tag or digest; the tag comes from imageTags`);
+      r.problem(
+        `imageRepositories.${component}`,
+        `'${repository}' must not carry a tag or digest; the tag comes from imageTags`,
+      );
     } else {
       repositories[component] = repository;
     }
@@ -416,11 +447,17 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   const application = r.oneOf("application", APPLICATIONS, "alexandria-ee") as Application;
   const namespace = r.requiredString("namespace", "alexandria");
   if (namespace !== undefined && (!DNS_LABEL.test(namespace) || namespace.length > 63)) {
-    r.problem("namespace", `'${namespace}' is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)`);
+    r.problem(
+      "namespace",
+      `'${namespace}' is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)`,
+    );
   }
   const releaseName = r.string("releaseName") ?? application;
   if (!DNS_LABEL.test(releaseName) || releaseName.length > 53) {
-    r.problem("releaseName", `'${releaseName}' is not a Helm release name (lower-case letters, digits and '-', at most 53)`);
+    r.problem(
+      "releaseName",
+      `'${releaseName}' is not a Helm release name (lower-case letters, digits and '-', at most 53)`,
+    );
   }
   const tier = r.oneOf("tier", TIERS);
   const isProtected = r.boolean("protected", false);
@@ -439,7 +476,10 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
 
   const registryUsername = r.string("registryUsername");
   if (raw.registryPassword !== undefined && registryUsername === undefined) {
-    r.problem("registryUsername", "is required when registryPassword is set (Artifact Registry: oauth2accesstoken; GHCR: your user)");
+    r.problem(
+      "registryUsername",
+      "is required when registryPassword is set (Artifact Registry: oauth2accesstoken; GHCR: your user)",
+    );
   }
 
   const baseUrl = r.requiredString("baseUrl", "https://alexandria.example.com");
@@ -472,8 +512,11 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
     }
   }
   if (dsnSecret === undefined && raw.pgDsn === undefined && dsnSecretText === undefined) {
-    r.problem("dsnSecret", "or pgDsn is required: name the Kubernetes Secret holding the DSN " +
-      "(`pulumi config set dsnSecret alexandria-db/dsn`) or set `pulumi config set --secret pgDsn postgres://...`");
+    r.problem(
+      "dsnSecret",
+      "or pgDsn is required: name the Kubernetes Secret holding the DSN " +
+        "(`pulumi config set dsnSecret alexandria-db/dsn`) or set `pulumi config set --secret pgDsn postgres://...`",
+    );
   }
 
   const snapshotFormat = r.oneOf("snapshotFormat", SNAPSHOT_FORMATS, "directory") as SnapshotFormat;
@@ -484,12 +527,17 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   const timeoutSeconds = r.integer("helmTimeoutSeconds", 600, 30, 86_400) as number;
   const maxHistory = r.integer("maxHistory", 10, 0, 1000) as number;
   if (maxHistory !== 0 && maxHistory < 3) {
-    r.problem("maxHistory", `${maxHistory} revisions leave no room to roll back through a failed upgrade; use at least 3 (0 = unlimited)`);
+    r.problem(
+      "maxHistory",
+      `${maxHistory} revisions leave no room to roll back through a failed upgrade; use at least 3 (0 = unlimited)`,
+    );
   }
   const acknowledgeUpgrade = r.string("acknowledgeUpgrade");
   if (acknowledgeUpgrade !== undefined && images.tags.api !== undefined && acknowledgeUpgrade !== images.tags.api) {
-    r.warnings.push(`${r.key("acknowledgeUpgrade")}: acknowledges ${acknowledgeUpgrade} but the target api tag is ` +
-      `${images.tags.api}; it only counts for that exact target`);
+    r.warnings.push(
+      `${r.key("acknowledgeUpgrade")}: acknowledges ${acknowledgeUpgrade} but the target api tag is ` +
+        `${images.tags.api}; it only counts for that exact target`,
+    );
   }
   const readyTimeoutSeconds = r.integer("readyTimeoutSeconds", 300, 1, 3600) as number;
   const licenseWarnDays = r.integer("licenseWarnDays", 30, 0, 3650) as number;

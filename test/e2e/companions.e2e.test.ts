@@ -4,7 +4,18 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import {
-  createStack, helmRevisions, kubectl, makeProjectCopy, manifests, removeProjectCopy, requireSandbox, resetSandbox, runbook, setFixtureMode, setTags, up,
+  createStack,
+  helmRevisions,
+  kubectl,
+  makeProjectCopy,
+  manifests,
+  removeProjectCopy,
+  requireSandbox,
+  resetSandbox,
+  runbook,
+  setFixtureMode,
+  setTags,
+  up,
 } from "./support/project";
 
 /** test/services/redis.sh's server, which the sandbox starts. */

@@ -4,9 +4,24 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import {
-  createStack, deployedImages, deployedLicenseTier, firstInstallStack, helmRevisions, makeProjectCopy, manifests, NAMESPACE, REGISTRY,
+  createStack,
+  deployedImages,
+  deployedLicenseTier,
+  firstInstallStack,
+  helmRevisions,
+  makeProjectCopy,
+  manifests,
+  NAMESPACE,
+  REGISTRY,
   removeProjectCopy,
-  RELEASE, REPO, requireSandbox, resetSandbox, setFixtureMode, setTags, stepOrder, up,
+  RELEASE,
+  REPO,
+  requireSandbox,
+  resetSandbox,
+  setFixtureMode,
+  setTags,
+  stepOrder,
+  up,
 } from "./support/project";
 
 const image = (component: string, tag: string) => `${REGISTRY}/alexandria/${component}:${tag}`;
@@ -64,8 +79,18 @@ describe("e2e: the upgrade pipeline with the real engine against a real API serv
     const releaseStart = pre("-release-release");
     const releaseDone = done("-release-release");
     const verifyStart = pre("-verification-verify");
-    for (const [name, i] of Object.entries({ preflightDone, dumpStart, dumpDone, releaseStart, releaseDone, verifyStart })) {
-      assert.ok(i >= 0, `no ${name} event in ${JSON.stringify(order.map((o) => `${o.phase} ${o.urn.split("::").pop()}`))}`);
+    for (const [name, i] of Object.entries({
+      preflightDone,
+      dumpStart,
+      dumpDone,
+      releaseStart,
+      releaseDone,
+      verifyStart,
+    })) {
+      assert.ok(
+        i >= 0,
+        `no ${name} event in ${JSON.stringify(order.map((o) => `${o.phase} ${o.urn.split("::").pop()}`))}`,
+      );
     }
     assert.ok(preflightDone < dumpStart, "the snapshot started before preflight finished");
     assert.ok(dumpDone < releaseStart, "the release started before the snapshot finished");
@@ -74,8 +99,14 @@ describe("e2e: the upgrade pipeline with the real engine against a real API serv
     const state = await stack.exportStack();
     const resources = state.deployment.resources as { urn: string; dependencies?: string[] }[];
     const helm = resources.find((r) => r.urn.endsWith("-release-release"))!;
-    assert.ok(helm.dependencies?.some((d) => d.endsWith("-snapshot-dump")), "state: the release does not depend on the dump");
-    assert.deepStrictEqual(helmRevisions().map((r) => r.revision), [1, 2]);
+    assert.ok(
+      helm.dependencies?.some((d) => d.endsWith("-snapshot-dump")),
+      "state: the release does not depend on the dump",
+    );
+    assert.deepStrictEqual(
+      helmRevisions().map((r) => r.revision),
+      [1, 2],
+    );
     assert.strictEqual(deployedImages().api, image("api", "v1.4.1"));
     const outputs = await stack.outputs();
     assert.strictEqual(outputs.releaseRevision.value, 2);
@@ -92,7 +123,10 @@ describe("e2e: the upgrade pipeline with the real engine against a real API serv
     const summary = (await stack.history(1))[0];
     const changed = Object.entries(summary.resourceChanges ?? {}).filter(([op, n]) => op !== "same" && (n ?? 0) > 0);
     assert.deepStrictEqual(changed, [], `expected only 'same', got ${JSON.stringify(summary.resourceChanges)}`);
-    assert.deepStrictEqual(helmRevisions().map((r) => r.revision), [1, 2]);
+    assert.deepStrictEqual(
+      helmRevisions().map((r) => r.revision),
+      [1, 2],
+    );
     assert.strictEqual(manifests(project.snapshots).length, 2);
   });
 
@@ -103,7 +137,10 @@ describe("e2e: the upgrade pipeline with the real engine against a real API serv
     assert.match(String(run.error), /v9\.9\.9/);
     assert.match(String(run.error), /not found|missing|does not exist/i);
     assert.strictEqual(manifests(project.snapshots).length, 2, "a snapshot was taken although preflight failed");
-    assert.deepStrictEqual(helmRevisions().map((r) => r.revision), [1, 2]);
+    assert.deepStrictEqual(
+      helmRevisions().map((r) => r.revision),
+      [1, 2],
+    );
     assert.strictEqual(deployedImages().api, image("api", "v1.4.1"));
   });
 
@@ -115,7 +152,10 @@ describe("e2e: the upgrade pipeline with the real engine against a real API serv
     assert.strictEqual(deployedImages().api, image("api", "v1.4.1"), "the previous revision is not serving");
     const revisions = helmRevisions();
     assert.strictEqual(revisions[revisions.length - 1].status, "deployed", JSON.stringify(revisions));
-    assert.ok(revisions.some((r) => r.status === "failed"), JSON.stringify(revisions));
+    assert.ok(
+      revisions.some((r) => r.status === "failed"),
+      JSON.stringify(revisions),
+    );
 
     await setTags(stack, "v1.5.0");
     const retry = await up(stack);
@@ -165,11 +205,30 @@ describe("e2e: adopting a release installed by hand", function () {
     resetSandbox();
     project = makeProjectCopy();
     const chart = path.join(REPO, "test", "fixtures", "charts", "alexandria-ee");
-    execFileSync("helm", [
-      "install", RELEASE, chart, "-n", NAMESPACE, "-f", path.join(chart, "values.yaml"), "-f", path.join(chart, "values-starter.yaml"),
-      "--set", "image.api.tag=v1.4.0", "--set", "image.orchestrator.tag=v1.4.0", "--set", "image.dashboard.tag=v1.4.0",
-      "--wait", "--timeout", "60s",
-    ], { stdio: "inherit" });
+    execFileSync(
+      "helm",
+      [
+        "install",
+        RELEASE,
+        chart,
+        "-n",
+        NAMESPACE,
+        "-f",
+        path.join(chart, "values.yaml"),
+        "-f",
+        path.join(chart, "values-starter.yaml"),
+        "--set",
+        "image.api.tag=v1.4.0",
+        "--set",
+        "image.orchestrator.tag=v1.4.0",
+        "--set",
+        "image.dashboard.tag=v1.4.0",
+        "--wait",
+        "--timeout",
+        "60s",
+      ],
+      { stdio: "inherit" },
+    );
     await setFixtureMode({ adminExists: true, tier: "starter" });
   });
 
@@ -178,7 +237,10 @@ describe("e2e: adopting a release installed by hand", function () {
     const stack = await createStack(project, "e2e-adopt", { tags: "v1.4.0", adopt: true });
     const adopted = await up(stack);
     assert.ifError(adopted.error);
-    assert.ok(helmRevisions().some((r) => r.revision === 1), "revision 1 vanished: the release was reinstalled");
+    assert.ok(
+      helmRevisions().some((r) => r.revision === 1),
+      "revision 1 vanished: the release was reinstalled",
+    );
     await setTags(stack, "v1.4.1");
     const upgraded = await up(stack);
     assert.ifError(upgraded.error);

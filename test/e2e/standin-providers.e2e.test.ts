@@ -13,14 +13,20 @@ import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const PLUGINS = { command: "1.2.1", random: "4.21.2" };
-const FAILING = 'echo out-line; echo err-line >&2; exit 7';
+const FAILING = "echo out-line; echo err-line >&2; exit 7";
 
 function requireToolchain(): void {
-  const fix = "build and load the toolchain: `bash test/e2e/toolchain/build.sh pulumi standin-providers` then " +
+  const fix =
+    "build and load the toolchain: `bash test/e2e/toolchain/build.sh pulumi standin-providers` then " +
     "`source ~/.cache/release-runbook/toolchain/env.sh` (or run the suite with `bash test/e2e/run.sh`)";
   assert.ok(process.env.PULUMI_HOME, `PULUMI_HOME is not set: ${fix}`);
   for (const [name, version] of Object.entries(PLUGINS)) {
-    const bin = path.join(process.env.PULUMI_HOME!, "plugins", `resource-${name}-v${version}`, `pulumi-resource-${name}`);
+    const bin = path.join(
+      process.env.PULUMI_HOME!,
+      "plugins",
+      `resource-${name}-v${version}`,
+      `pulumi-resource-${name}`,
+    );
     assert.ok(fs.existsSync(bin), `resource plugin ${name} ${version} is not installed (${bin} missing): ${fix}`);
   }
   const onPath = (process.env.PATH ?? "").split(path.delimiter).some((d) => d && fs.existsSync(path.join(d, "pulumi")));
@@ -80,7 +86,12 @@ export const updStdout = upd.stdout;
 `;
 
 const lines = (file: string): string[] =>
-  fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "") : [];
+  fs.existsSync(file)
+    ? fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l !== "")
+    : [];
 
 describe("e2e: stand-in command and random plugins (real engine)", function () {
   let dir: string;
@@ -97,7 +108,9 @@ describe("e2e: stand-in command and random plugins (real engine)", function () {
   }
 
   async function setConfig(values: Record<string, string>): Promise<void> {
-    await stack.setAllConfig(Object.fromEntries(Object.entries(values).map(([k, v]) => [`standin-check:${k}`, { value: v }])));
+    await stack.setAllConfig(
+      Object.fromEntries(Object.entries(values).map(([k, v]) => [`standin-check:${k}`, { value: v }])),
+    );
   }
 
   before(async function () {
@@ -107,12 +120,25 @@ describe("e2e: stand-in command and random plugins (real engine)", function () {
     fs.mkdirSync(fx);
     fs.mkdirSync(path.join(dir, ".state"));
     fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
-    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: standin-check\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n");
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.yaml"),
+      "name: standin-check\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n",
+    );
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "standin-check", private: true }));
-    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({
-      compilerOptions: { target: "ES2022", module: "commonjs", strict: true, esModuleInterop: true, skipLibCheck: true, types: ["node"] },
-      files: ["index.ts"],
-    }));
+    fs.writeFileSync(
+      path.join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "commonjs",
+          strict: true,
+          esModuleInterop: true,
+          skipLibCheck: true,
+          types: ["node"],
+        },
+        files: ["index.ts"],
+      }),
+    );
     fs.writeFileSync(path.join(dir, "index.ts"), PROGRAM);
     Object.assign(envVars, {
       PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
@@ -160,8 +186,11 @@ describe("e2e: stand-in command and random plugins (real engine)", function () {
     // by it (like the real provider).
     const state = (await stack.exportStack()).deployment; // exported with --show-secrets
     const literal = state.resources.find((r: any) => r.type === "command:local:Command" && r.urn.endsWith("::literal"));
-    assert.strictEqual(literal.outputs.environment.TOKEN["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270",
-      JSON.stringify(literal.outputs.environment));
+    assert.strictEqual(
+      literal.outputs.environment.TOKEN["4dabf18193072939515e22adb298388d"],
+      "1b47061264138c4ac30d75fd1eb44270",
+      JSON.stringify(literal.outputs.environment),
+    );
     const stateFile = path.join(dir, ".state", ".pulumi", "stacks", "standin-check", "standin.json");
     assert.ok(fs.readFileSync(stateFile, "utf8").includes("ciphertext"), `no encrypted value in ${stateFile}`);
     assert.ok(!fs.readFileSync(stateFile, "utf8").includes("s3cr3t"), `the secret is in plain text in ${stateFile}`);
@@ -174,7 +203,11 @@ describe("e2e: stand-in command and random plugins (real engine)", function () {
   it("a second up with the same inputs changes nothing and runs nothing", async () => {
     const before = (await stack.outputs()).rid.value;
     const { outputs, changes } = await up();
-    assert.deepStrictEqual(Object.keys(changes).filter((k) => k !== "same"), [], JSON.stringify(changes));
+    assert.deepStrictEqual(
+      Object.keys(changes).filter((k) => k !== "same"),
+      [],
+      JSON.stringify(changes),
+    );
     assert.deepStrictEqual(outputs.rid, before);
     assert.deepStrictEqual(lines(path.join(fx, "literal.log")), ["run"]);
     assert.deepStrictEqual(lines(path.join(fx, "rerun.log")), ["1"]);
@@ -213,7 +246,10 @@ describe("e2e: stand-in command and random plugins (real engine)", function () {
       return true;
     });
     const state = (await stack.exportStack()).deployment;
-    assert.ok(!state.resources.some((r: any) => String(r.urn).endsWith("::failing")), "the failed command is in the state");
+    assert.ok(
+      !state.resources.some((r: any) => String(r.urn).endsWith("::failing")),
+      "the failed command is in the state",
+    );
     await setConfig({ fail: "false" });
   });
 

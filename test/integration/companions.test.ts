@@ -64,7 +64,20 @@ async function startRedisFrom(rdb: string): Promise<{ port: number; stop: () => 
   const port = 16390 + Math.floor(Math.random() * 100);
   const child: ChildProcess = spawn(
     realTool("redis-server"),
-    ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no"],
+    [
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--dir",
+      dir,
+      "--dbfilename",
+      "dump.rdb",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+    ],
     { stdio: "ignore" },
   );
   for (let i = 0; i < 100; i++) {
@@ -111,19 +124,29 @@ describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kube
     redisCli(REDIS.port, REDIS.password, "hset", "queue:meta", "depth", "42");
     redisCli(REDIS.port, REDIS.password, "rpush", "jobs", "a", "b", "c");
     kubectl = createFakeKubectl({
-      "get secret em-runtime-secrets": { stdout: apiSecret("em-runtime-secrets", { "base-url": "https://em.example", "jwt-key": "s3cr3t-jwt" }) },
-      "get secret infisical-bootstrap-secret": { stdout: apiSecret("infisical-bootstrap-secret", { token: "bootstrap-token" }) },
-      "get secret missing-secret": { stderr: 'Error from server (NotFound): secrets "missing-secret" not found\n', exit: 1 },
+      "get secret em-runtime-secrets": {
+        stdout: apiSecret("em-runtime-secrets", { "base-url": "https://em.example", "jwt-key": "s3cr3t-jwt" }),
+      },
+      "get secret infisical-bootstrap-secret": {
+        stdout: apiSecret("infisical-bootstrap-secret", { token: "bootstrap-token" }),
+      },
+      "get secret missing-secret": {
+        stderr: 'Error from server (NotFound): secrets "missing-secret" not found\n',
+        exit: 1,
+      },
     });
   });
   afterEach(() => kubectl.remove());
 
   function snapshot(outDir: string, extra: string[], env: NodeJS.ProcessEnv, pathPrefix: string[] = []) {
     const options = kubectl.cliOptions({ PG_DSN: dsnFor(database), ...env });
-    return runCli(["snapshot", "--out-dir", outDir, "--name", "em-runtime-1", "--format", "custom", ...extra, "--json"], {
-      env: options.env,
-      pathPrefix: [...pathPrefix, ...options.pathPrefix],
-    });
+    return runCli(
+      ["snapshot", "--out-dir", outDir, "--name", "em-runtime-1", "--format", "custom", ...extra, "--json"],
+      {
+        env: options.env,
+        pathPrefix: [...pathPrefix, ...options.pathPrefix],
+      },
+    );
   }
 
   it("saves the named Secrets and the Redis dataset next to the dump, recorded in the manifest, and both restore", async () => {
@@ -136,8 +159,18 @@ describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kube
       [wrapper.binDir],
     );
     assert.equal(run.code, 0, run.stderr + run.stdout);
-    const companions = run.json!.companions as { kind: string; path: string; sha256: string; bytes: number; secrets?: string[]; source?: string }[];
-    assert.deepEqual(companions.map((c) => c.kind), ["kubernetes-secrets", "redis"]);
+    const companions = run.json!.companions as {
+      kind: string;
+      path: string;
+      sha256: string;
+      bytes: number;
+      secrets?: string[];
+      source?: string;
+    }[];
+    assert.deepEqual(
+      companions.map((c) => c.kind),
+      ["kubernetes-secrets", "redis"],
+    );
     const manifest = JSON.parse(fs.readFileSync(path.join(outDir, "em-runtime-1.manifest.json"), "utf8"));
     assert.deepEqual(manifest.companions, companions);
 
@@ -154,12 +187,16 @@ describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kube
     // The Secrets file is a List kubectl can apply: data intact, server-set fields gone.
     const list = JSON.parse(fs.readFileSync(secrets.path, "utf8"));
     assert.equal(list.kind, "List");
-    assert.deepEqual(list.items.map((i: { metadata: { name: string } }) => i.metadata.name), ["em-runtime-secrets", "infisical-bootstrap-secret"]);
+    assert.deepEqual(
+      list.items.map((i: { metadata: { name: string } }) => i.metadata.name),
+      ["em-runtime-secrets", "infisical-bootstrap-secret"],
+    );
     const first = list.items[0];
     assert.equal(Buffer.from(first.data["jwt-key"], "base64").toString(), "s3cr3t-jwt");
     assert.equal(first.metadata.namespace, "em");
     assert.equal(first.type, "Opaque");
-    for (const field of ["uid", "resourceVersion", "creationTimestamp", "managedFields"]) assert.equal(first.metadata[field], undefined, field);
+    for (const field of ["uid", "resourceVersion", "creationTimestamp", "managedFields"])
+      assert.equal(first.metadata[field], undefined, field);
     assert.deepEqual(first.metadata.annotations, { "example.com/owner": "platform" });
     assert.deepEqual(kubectl.calls(), [
       ["--namespace=em", "--request-timeout=30s", "get", "secret", "em-runtime-secrets", "-o", "json"],
@@ -188,10 +225,20 @@ describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kube
     }
 
     // restore puts back the database only, and says how to put back the rest.
-    const plan = await runCli(["restore", "--snapshot", path.join(outDir, "em-runtime-1.dump")], { env: { PG_DSN: dsnFor(database) } });
+    const plan = await runCli(["restore", "--snapshot", path.join(outDir, "em-runtime-1.dump")], {
+      env: { PG_DSN: dsnFor(database) },
+    });
     assert.equal(plan.code, 2, "without --yes restore only describes itself");
-    assert.match(plan.stderr, new RegExp(`not restored: Secrets em-runtime-secrets, infisical-bootstrap-secret .*kubectl apply -n em -f ${secrets.path.replace(/[.]/g, "\\.")}`));
-    assert.match(plan.stderr, /not restored: Redis \(127\.0\.0\.1:16379\) was saved with this snapshot as .*em-runtime-1\.redis\.rdb/);
+    assert.match(
+      plan.stderr,
+      new RegExp(
+        `not restored: Secrets em-runtime-secrets, infisical-bootstrap-secret .*kubectl apply -n em -f ${secrets.path.replace(/[.]/g, "\\.")}`,
+      ),
+    );
+    assert.match(
+      plan.stderr,
+      /not restored: Redis \(127\.0\.0\.1:16379\) was saved with this snapshot as .*em-runtime-1\.redis\.rdb/,
+    );
 
     // Once per target: a second run finds the snapshot and takes nothing again.
     const again = await snapshot(
@@ -209,7 +256,11 @@ describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kube
 
   it("fails before dumping when a Secret is missing, naming it, and leaves nothing behind", async () => {
     const outDir = tempDir("companions-missing");
-    const run = await snapshot(outDir, ["--kube-secrets", "em-runtime-secrets,missing-secret", "--kube-namespace", "em"], {});
+    const run = await snapshot(
+      outDir,
+      ["--kube-secrets", "em-runtime-secrets,missing-secret", "--kube-namespace", "em"],
+      {},
+    );
     assert.equal(run.code, 1);
     assert.match(run.stderr, /secret missing-secret not found in namespace em/);
     assert.match(run.stderr, /backupSecrets/);

@@ -107,7 +107,10 @@ describe("secrets stay out of argv and output (integration, real PostgreSQL)", f
       assert.ok(dumps[0].envNames.includes(name), `pg_dump env lacks ${name}`);
     }
     assert.ok(!dumps[0].envNames.includes("PG_DSN"), "PG_DSN must not reach pg_dump");
-    assert.ok([...lines].some((l) => l.includes("pg_dump") && l.includes("--format=directory")), "the sampler saw pg_dump run");
+    assert.ok(
+      [...lines].some((l) => l.includes("pg_dump") && l.includes("--format=directory")),
+      "the sampler saw pg_dump run",
+    );
     for (const line of lines) {
       assert.ok(!line.includes(ADMIN.password), `a command line carried the password: ${line}`);
       assert.ok(!line.includes("postgres://"), `a command line carried a DSN: ${line}`);
@@ -129,7 +132,10 @@ describe("secrets stay out of argv and output (integration, real PostgreSQL)", f
     const outDir = tempDir("sec-hostile");
     const env = { PG_DSN: dsnFor(db, credentials) };
     for (const format of ["directory", "custom"]) {
-      const snap = await runCli(["snapshot", "--out-dir", outDir, "--format", format, "--name", `hostile-${format}`, "--json"], { env });
+      const snap = await runCli(
+        ["snapshot", "--out-dir", outDir, "--format", format, "--name", `hostile-${format}`, "--json"],
+        { env },
+      );
       assert.equal(snap.code, 0, snap.stderr);
       assert.ok(!(snap.stdout + snap.stderr).includes(HOSTILE_PASSWORD));
       const restore = await runCli(["restore", "--snapshot", String(snap.json!.path), "--yes", "--json"], { env });

@@ -9,7 +9,14 @@ import {
 } from "../fixtures/alexandria-api/fake-kubectl";
 import { buildCli, CliRun, dsnFor, requirePostgres, runCli } from "../support/postgres";
 import { OPEN_REGISTRY, pushTag, requireTestRegistries } from "../support/registry";
-import { assessPods, checkPodsHealthy, readHelmHistory, readSecretKey, runningContainerImage, SecretKeyMissing } from "../../src/lib/kube";
+import {
+  assessPods,
+  checkPodsHealthy,
+  readHelmHistory,
+  readSecretKey,
+  runningContainerImage,
+  SecretKeyMissing,
+} from "../../src/lib/kube";
 import { evaluateUpgradeGate } from "../../src/lib/verify/upgrade-gate";
 
 const PG_DSN = dsnFor("postgres");
@@ -52,17 +59,34 @@ describe("preflight (CLI, --skip-cluster) against the test registry and PostgreS
     await buildCli();
   });
 
-  const images = ["--images", `api=${REPO}/api:v1.3.0,orchestrator=${REPO}/orchestrator:v1.3.0`, "--image", `dashboard=${REPO}/dashboard:v1.3.0`];
+  const images = [
+    "--images",
+    `api=${REPO}/api:v1.3.0,orchestrator=${REPO}/orchestrator:v1.3.0`,
+    "--image",
+    `dashboard=${REPO}/dashboard:v1.3.0`,
+  ];
 
   it("passes when every tag exists and the database answers; cluster checks are reported as skipped", async () => {
-    const run = await runCli(["preflight", "--skip-cluster", ...images, "--schema-version-query", "select 42 as version", "--json"], { env: { PG_DSN } });
+    const run = await runCli(
+      ["preflight", "--skip-cluster", ...images, "--schema-version-query", "select 42 as version", "--json"],
+      { env: { PG_DSN } },
+    );
     assert.strictEqual(run.code, 0, run.stdout + run.stderr);
     const out = parse(run);
     assert.strictEqual(out.ok, true);
     assert.deepStrictEqual(
       out.checks.map((c) => c.name),
       // --image entries first, then the --images list.
-      ["image:dashboard", "image:api", "image:orchestrator", "release-revision", "pods-healthy", "dsn-secret", "database", "minor-version-gate"],
+      [
+        "image:dashboard",
+        "image:api",
+        "image:orchestrator",
+        "release-revision",
+        "pods-healthy",
+        "dsn-secret",
+        "database",
+        "minor-version-gate",
+      ],
     );
     for (const name of ["release-revision", "pods-healthy"]) {
       const c = checkOf(out, name);
@@ -95,7 +119,18 @@ describe("preflight (CLI, --skip-cluster) against the test registry and PostgreS
   });
 
   it("fails (exit 1) on a missing tag but still runs and reports every other check", async () => {
-    const run = await runCli(["preflight", "--skip-cluster", "--image", `api=${REPO}/api:v9.9.9`, "--image", `orchestrator=${REPO}/orchestrator:v1.3.0`, "--json"], { env: { PG_DSN } });
+    const run = await runCli(
+      [
+        "preflight",
+        "--skip-cluster",
+        "--image",
+        `api=${REPO}/api:v9.9.9`,
+        "--image",
+        `orchestrator=${REPO}/orchestrator:v1.3.0`,
+        "--json",
+      ],
+      { env: { PG_DSN } },
+    );
     assert.strictEqual(run.code, 1);
     const out = parse(run);
     assert.strictEqual(out.ok, false);
@@ -106,7 +141,17 @@ describe("preflight (CLI, --skip-cluster) against the test registry and PostgreS
   });
 
   it("fails the database check when the schema version query is wrong, naming the flag", async () => {
-    const run = await runCli(["preflight", "--skip-cluster", ...images, "--schema-version-query", "select version from no_such_table", "--json"], { env: { PG_DSN } });
+    const run = await runCli(
+      [
+        "preflight",
+        "--skip-cluster",
+        ...images,
+        "--schema-version-query",
+        "select version from no_such_table",
+        "--json",
+      ],
+      { env: { PG_DSN } },
+    );
     assert.strictEqual(run.code, 1);
     assert.match(checkOf(parse(run), "database").detail, /--schema-version-query/);
   });
@@ -127,19 +172,59 @@ describe("preflight (CLI, --skip-cluster) against the test registry and PostgreS
   it("exits 2 naming the flag and the fix for bad input", async () => {
     const cases: [string[], NodeJS.ProcessEnv, RegExp][] = [
       [["preflight", "--skip-cluster"], { PG_DSN }, /no target images: give --image api=/],
-      [["preflight", "--skip-cluster", "--image", `${REPO}/api:v1.3.0`], { PG_DSN }, /--image '.*' is not COMPONENT=IMAGE/],
+      [
+        ["preflight", "--skip-cluster", "--image", `${REPO}/api:v1.3.0`],
+        { PG_DSN },
+        /--image '.*' is not COMPONENT=IMAGE/,
+      ],
       [["preflight", "--skip-cluster", "--image", `api=${REPO}/api`], { PG_DSN }, /--image api: '.*' names no tag/],
-      [["preflight", "--skip-cluster", "--image", `api=${REPO}/api:latest`], { PG_DSN }, /--image api: the tag is `latest`/],
-      [["preflight", "--skip-cluster", "--protected", "--image", `api=${REPO}/api:main`], { PG_DSN }, /--image api: the tag 'main' is not a semver tag/],
-      [["preflight", "--skip-cluster", "--images", `api=${REPO}/api:v1,api=${REPO}/api:v2`], { PG_DSN }, /component 'api' is given twice/],
+      [
+        ["preflight", "--skip-cluster", "--image", `api=${REPO}/api:latest`],
+        { PG_DSN },
+        /--image api: the tag is `latest`/,
+      ],
+      [
+        ["preflight", "--skip-cluster", "--protected", "--image", `api=${REPO}/api:main`],
+        { PG_DSN },
+        /--image api: the tag 'main' is not a semver tag/,
+      ],
+      [
+        ["preflight", "--skip-cluster", "--images", `api=${REPO}/api:v1,api=${REPO}/api:v2`],
+        { PG_DSN },
+        /component 'api' is given twice/,
+      ],
       [["preflight", "--image", `api=${REPO}/api:v1.3.0`], { PG_DSN }, /--namespace is required .* or --skip-cluster/],
       [["preflight", "--namespace", "prod", "--image", `api=${REPO}/api:v1.3.0`], { PG_DSN }, /--release is required/],
-      [["preflight", "--namespace", "Prod_1", "--release", "a", "--image", `api=${REPO}/api:v1.3.0`], { PG_DSN }, /--namespace 'Prod_1' is not a Kubernetes namespace/],
-      [["preflight", "--skip-cluster", "--image", `api=${REPO}/api:v1.3.0`], {}, /no database to check: give --dsn-secret NAME\/KEY .* or export PG_DSN/],
-      [["preflight", "--skip-cluster", "--dsn-secret", "db/dsn", "--image", `api=${REPO}/api:v1.3.0`], {}, /--skip-cluster cannot read --dsn-secret db\/dsn: export PG_DSN/],
-      [["preflight", "--skip-cluster", "--dsn-secret", "db", "--image", `api=${REPO}/api:v1.3.0`], { PG_DSN }, /--dsn-secret 'db' is not NAME\/KEY/],
-      [["preflight", "--skip-cluster", "--schema-version-query", "", "--image", `api=${REPO}/api:v1.3.0`], { PG_DSN }, /--schema-version-query must not be empty/],
-      [["preflight", "--skip-cluster", "--image", `api=${REPO}/api:v1.3.0`], { PG_DSN: "mysql://x" }, /PG_DSN is not a postgres:\/\/ URL/],
+      [
+        ["preflight", "--namespace", "Prod_1", "--release", "a", "--image", `api=${REPO}/api:v1.3.0`],
+        { PG_DSN },
+        /--namespace 'Prod_1' is not a Kubernetes namespace/,
+      ],
+      [
+        ["preflight", "--skip-cluster", "--image", `api=${REPO}/api:v1.3.0`],
+        {},
+        /no database to check: give --dsn-secret NAME\/KEY .* or export PG_DSN/,
+      ],
+      [
+        ["preflight", "--skip-cluster", "--dsn-secret", "db/dsn", "--image", `api=${REPO}/api:v1.3.0`],
+        {},
+        /--skip-cluster cannot read --dsn-secret db\/dsn: export PG_DSN/,
+      ],
+      [
+        ["preflight", "--skip-cluster", "--dsn-secret", "db", "--image", `api=${REPO}/api:v1.3.0`],
+        { PG_DSN },
+        /--dsn-secret 'db' is not NAME\/KEY/,
+      ],
+      [
+        ["preflight", "--skip-cluster", "--schema-version-query", "", "--image", `api=${REPO}/api:v1.3.0`],
+        { PG_DSN },
+        /--schema-version-query must not be empty/,
+      ],
+      [
+        ["preflight", "--skip-cluster", "--image", `api=${REPO}/api:v1.3.0`],
+        { PG_DSN: "mysql://x" },
+        /PG_DSN is not a postgres:\/\/ URL/,
+      ],
     ];
     for (const [args, env, pattern] of cases) {
       const run = await runCli(args, { env });
@@ -151,7 +236,21 @@ describe("preflight (CLI, --skip-cluster) against the test registry and PostgreS
   it("--help documents every flag", async () => {
     const run = await runCli(["preflight", "--help"]);
     assert.strictEqual(run.code, 0);
-    for (const flag of ["--namespace", "--release", "--context", "--image", "--images", "--registry-insecure", "--dsn-secret", "--schema-version-query", "--protected", "--acknowledge", "--destructive", "--skip-cluster", "--json"]) {
+    for (const flag of [
+      "--namespace",
+      "--release",
+      "--context",
+      "--image",
+      "--images",
+      "--registry-insecure",
+      "--dsn-secret",
+      "--schema-version-query",
+      "--protected",
+      "--acknowledge",
+      "--destructive",
+      "--skip-cluster",
+      "--json",
+    ]) {
       assert.ok(run.stdout.includes(flag), flag);
     }
   });
@@ -177,7 +276,12 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
           { revision: 9, status: "superseded" },
         ]),
       },
-      "get pods": { stdout: podList([{ name: "alexandria-ee-api-1" }, { name: "alexandria-ee-orchestrator-1", containers: ["orchestrator"] }]) },
+      "get pods": {
+        stdout: podList([
+          { name: "alexandria-ee-api-1" },
+          { name: "alexandria-ee-orchestrator-1", containers: ["orchestrator"] },
+        ]),
+      },
       "get deployments": { stdout: alexandriaDeployments("alexandria-ee", "us-docker.pkg.dev/proj/repo/api:v1.2.3") },
       "get secret alexandria-db": { stdout: secretWith("alexandria-db", { dsn: PG_DSN }) },
     });
@@ -186,7 +290,19 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
 
   const preflight = (target: string, ...extra: string[]) =>
     runCli(
-      ["preflight", "--namespace", "prod", "--release", "alexandria-ee", "--image", `api=${REPO}/api:${target}`, "--dsn-secret", "alexandria-db/dsn", "--json", ...extra],
+      [
+        "preflight",
+        "--namespace",
+        "prod",
+        "--release",
+        "alexandria-ee",
+        "--image",
+        `api=${REPO}/api:${target}`,
+        "--dsn-secret",
+        "alexandria-db/dsn",
+        "--json",
+        ...extra,
+      ],
       kubectl.cliOptions(),
     );
 
@@ -205,14 +321,37 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
     assert.ok(!run.stdout.includes("runbook-test-pw"), "the DSN's password was printed");
     const calls = kubectl.calls();
     assert.ok(calls.every((argv) => argv[0] === "--namespace=prod" && argv.includes("--request-timeout=30s")));
-    assert.ok(calls.some((argv) => argv.join(" ").endsWith("get secrets -l owner=helm,name=alexandria-ee --field-selector type=helm.sh/release.v1 -o json")));
-    assert.ok(calls.some((argv) => argv.join(" ").endsWith("get pods -l app.kubernetes.io/instance=alexandria-ee -o json")));
+    assert.ok(
+      calls.some((argv) =>
+        argv
+          .join(" ")
+          .endsWith("get secrets -l owner=helm,name=alexandria-ee --field-selector type=helm.sh/release.v1 -o json"),
+      ),
+    );
+    assert.ok(
+      calls.some((argv) => argv.join(" ").endsWith("get pods -l app.kubernetes.io/instance=alexandria-ee -o json")),
+    );
   });
 
   it("connects with PG_DSN when it is given, still checking that the secret exists", async () => {
-    kubectl.answer("get secret alexandria-db", { stdout: secretWith("alexandria-db", { dsn: "postgres://app:in-cluster-pw@alexandria-db.prod.svc:5432/alexandria" }) });
+    kubectl.answer("get secret alexandria-db", {
+      stdout: secretWith("alexandria-db", {
+        dsn: "postgres://app:in-cluster-pw@alexandria-db.prod.svc:5432/alexandria",
+      }),
+    });
     const run = await runCli(
-      ["preflight", "--namespace", "prod", "--release", "alexandria-ee", "--image", `api=${REPO}/api:v1.2.4`, "--dsn-secret", "alexandria-db/dsn", "--json"],
+      [
+        "preflight",
+        "--namespace",
+        "prod",
+        "--release",
+        "alexandria-ee",
+        "--image",
+        `api=${REPO}/api:v1.2.4`,
+        "--dsn-secret",
+        "alexandria-db/dsn",
+        "--json",
+      ],
       kubectl.cliOptions({ PG_DSN }),
     );
     assert.strictEqual(run.code, 0, run.stdout);
@@ -270,7 +409,12 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
   });
 
   it("fails release-revision when Helm left a pending operation, naming the way out", async () => {
-    kubectl.answer("get secrets", { stdout: helmReleaseSecrets("alexandria-ee", [{ revision: 3, status: "deployed" }, { revision: 4, status: "pending-upgrade" }]) });
+    kubectl.answer("get secrets", {
+      stdout: helmReleaseSecrets("alexandria-ee", [
+        { revision: 3, status: "deployed" },
+        { revision: 4, status: "pending-upgrade" },
+      ]),
+    });
     const out = parse(await preflight("v1.2.4"));
     assert.strictEqual(out.ok, false);
     assert.strictEqual(out.releaseRevision, 4);
@@ -280,18 +424,37 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
   it("fails dsn-secret and database when the secret or key is missing, without a value in sight", async () => {
     kubectl.answer("get secret alexandria-db", { stdout: secretWith("alexandria-db", { url: PG_DSN }) });
     const out = parse(await preflight("v1.2.4"));
-    assert.match(checkOf(out, "dsn-secret").detail, /secret alexandria-db in namespace prod has no key 'dsn' \(keys: url\)/);
+    assert.match(
+      checkOf(out, "dsn-secret").detail,
+      /secret alexandria-db in namespace prod has no key 'dsn' \(keys: url\)/,
+    );
     assert.match(checkOf(out, "database").detail, /not checked: no DSN/);
     assert.ok(!JSON.stringify(out).includes("runbook-test-pw"));
 
-    kubectl.answer("get secret alexandria-db", { stderr: 'Error from server (NotFound): secrets "alexandria-db" not found\n', exit: 1 });
+    kubectl.answer("get secret alexandria-db", {
+      stderr: 'Error from server (NotFound): secrets "alexandria-db" not found\n',
+      exit: 1,
+    });
     const gone = parse(await preflight("v1.2.4"));
     assert.match(checkOf(gone, "dsn-secret").detail, /secret alexandria-db not found in namespace prod/);
   });
 
   it("passes --context to every kubectl call as one argument", async () => {
     const run = await runCli(
-      ["preflight", "--namespace", "prod", "--release", "alexandria-ee", "--context", "gke_proj_us-central1_prod", "--image", `api=${REPO}/api:v1.2.4`, "--dsn-secret", "alexandria-db/dsn", "--json"],
+      [
+        "preflight",
+        "--namespace",
+        "prod",
+        "--release",
+        "alexandria-ee",
+        "--context",
+        "gke_proj_us-central1_prod",
+        "--image",
+        `api=${REPO}/api:v1.2.4`,
+        "--dsn-secret",
+        "alexandria-db/dsn",
+        "--json",
+      ],
       kubectl.cliOptions(),
     );
     assert.strictEqual(run.code, 0, run.stdout);
@@ -304,7 +467,12 @@ describe("kube functions", function () {
 
   it("read Helm history, pods, a secret key and the running api tag through kubectl", async () => {
     const kubectl = createFakeKubectl({
-      "get secrets": { stdout: helmReleaseSecrets("rel", [{ revision: 1, status: "superseded" }, { revision: 2, status: "deployed" }]) },
+      "get secrets": {
+        stdout: helmReleaseSecrets("rel", [
+          { revision: 1, status: "superseded" },
+          { revision: 2, status: "deployed" },
+        ]),
+      },
       "get pods": { stdout: podList([{ name: "rel-api-1" }]) },
       "get secret db": { stdout: secretWith("db", { dsn: "postgres://u:p@h/d" }) },
       "get deployments": { stdout: alexandriaDeployments("rel", `ghcr.io/org/api@sha256:${"a".repeat(64)}`) },
@@ -334,7 +502,10 @@ describe("kube functions", function () {
   });
 
   it("say kubectl is missing when it is not on PATH", async () => {
-    await assert.rejects(readHelmHistory("rel", { namespace: "ns" }, { PATH: "/nonexistent" }), /kubectl is not on PATH/);
+    await assert.rejects(
+      readHelmHistory("rel", { namespace: "ns" }, { PATH: "/nonexistent" }),
+      /kubectl is not on PATH/,
+    );
   });
 
   it("with the real kubectl and KUBECONFIG pointing at nothing, preflight fails the cluster checks (exit 1), not the process", async function () {
@@ -361,16 +532,30 @@ describe("minor-version gate (pure)", () => {
   const running = (tag: string) => ({ state: "running" as const, tag });
 
   it("passes outside protected stacks and when no api image is given (as skipped)", () => {
-    assert.strictEqual(evaluateUpgradeGate({ protectedStack: false, destructive: true, targetTag: "v2.0.0", running: running("v1.0.0") }).ok, true);
+    assert.strictEqual(
+      evaluateUpgradeGate({ protectedStack: false, destructive: true, targetTag: "v2.0.0", running: running("v1.0.0") })
+        .ok,
+      true,
+    );
     const none = evaluateUpgradeGate({ protectedStack: true, destructive: false, running: running("v1.0.0") });
     assert.strictEqual(none.skipped, true);
   });
 
   it("requires the exact target for minor crossings, digests and unknown running versions", () => {
     const digest = `sha256:${"b".repeat(64)}`;
-    assert.strictEqual(evaluateUpgradeGate({ protectedStack: true, destructive: false, targetTag: digest, running: running("v1.2.3") }).ok, false);
     assert.strictEqual(
-      evaluateUpgradeGate({ protectedStack: true, destructive: false, targetTag: digest, acknowledge: digest, running: running("v1.2.3") }).ok,
+      evaluateUpgradeGate({ protectedStack: true, destructive: false, targetTag: digest, running: running("v1.2.3") })
+        .ok,
+      false,
+    );
+    assert.strictEqual(
+      evaluateUpgradeGate({
+        protectedStack: true,
+        destructive: false,
+        targetTag: digest,
+        acknowledge: digest,
+        running: running("v1.2.3"),
+      }).ok,
       true,
     );
     const unknown = evaluateUpgradeGate({
@@ -385,13 +570,33 @@ describe("minor-version gate (pure)", () => {
 
   it("without cluster access: skipped, unless destructive (then it needs the acknowledgement)", () => {
     const unknown = { state: "unknown" as const, reason: "--skip-cluster", skipped: true };
-    assert.strictEqual(evaluateUpgradeGate({ protectedStack: true, destructive: false, targetTag: "v1.3.0", running: unknown }).skipped, true);
-    assert.strictEqual(evaluateUpgradeGate({ protectedStack: true, destructive: true, targetTag: "v1.3.0", running: unknown }).ok, false);
-    assert.strictEqual(evaluateUpgradeGate({ protectedStack: true, destructive: true, targetTag: "v1.3.0", acknowledge: "v1.3.0", running: unknown }).ok, true);
+    assert.strictEqual(
+      evaluateUpgradeGate({ protectedStack: true, destructive: false, targetTag: "v1.3.0", running: unknown }).skipped,
+      true,
+    );
+    assert.strictEqual(
+      evaluateUpgradeGate({ protectedStack: true, destructive: true, targetTag: "v1.3.0", running: unknown }).ok,
+      false,
+    );
+    assert.strictEqual(
+      evaluateUpgradeGate({
+        protectedStack: true,
+        destructive: true,
+        targetTag: "v1.3.0",
+        acknowledge: "v1.3.0",
+        running: unknown,
+      }).ok,
+      true,
+    );
   });
 
   it("a first install crosses nothing", () => {
-    const result = evaluateUpgradeGate({ protectedStack: true, destructive: false, targetTag: "v1.3.0", running: { state: "first-install" } });
+    const result = evaluateUpgradeGate({
+      protectedStack: true,
+      destructive: false,
+      targetTag: "v1.3.0",
+      running: { state: "first-install" },
+    });
     assert.strictEqual(result.ok, true);
     assert.strictEqual(result.skipped, undefined);
   });

@@ -4,7 +4,9 @@ import { AddressInfo } from "net";
 import { waitFor200 } from "../../src/lib/verify/ready";
 
 /** A loopback server whose answer to each request is decided by `respond(n)`, n counting from 1. */
-async function startServer(respond: (n: number, res: http.ServerResponse) => void): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
+async function startServer(
+  respond: (n: number, res: http.ServerResponse) => void,
+): Promise<{ url: string; requests: () => number; close: () => Promise<void> }> {
   let count = 0;
   const server = http.createServer((_req, res) => respond(++count, res));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -54,7 +56,11 @@ describe("waitFor200: the bounded wait for /ready (loopback server)", function (
   it("passes as soon as the server answers 200, counting the attempts", async () => {
     const server = await startServer((n, res) => res.writeHead(n < 3 ? 503 : 200).end());
     try {
-      const result = await waitFor200("ready", server.url, { timeoutMs: 10_000, requestTimeoutMs: 1_000, initialDelayMs: 50 });
+      const result = await waitFor200("ready", server.url, {
+        timeoutMs: 10_000,
+        requestTimeoutMs: 1_000,
+        initialDelayMs: 50,
+      });
       assert.strictEqual(result.ok, true, result.detail);
       assert.match(result.detail, /answered 200 after 3 attempt\(s\)/);
       assert.strictEqual(server.requests(), 3);

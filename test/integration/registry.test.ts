@@ -10,7 +10,6 @@ import {
   requireTestRegistries,
 } from "../support/registry";
 
-
 describe("registry client against real registries (test/services/registry.sh)", function () {
   this.timeout(60_000);
   let openDigest: string;
@@ -18,10 +17,17 @@ describe("registry client against real registries (test/services/registry.sh)", 
   before(async () => {
     await requireTestRegistries();
     openDigest = await pushTag({ registry: OPEN_REGISTRY, repository: "runbook-test/api", tag: "v1.2.3" });
-    await pushTag({ registry: AUTH_REGISTRY, repository: "runbook-test/api", tag: "v1.2.3", username: AUTH_REGISTRY_USER, password: AUTH_REGISTRY_PASSWORD });
+    await pushTag({
+      registry: AUTH_REGISTRY,
+      repository: "runbook-test/api",
+      tag: "v1.2.3",
+      username: AUTH_REGISTRY_USER,
+      password: AUTH_REGISTRY_PASSWORD,
+    });
   });
 
-  const check = (image: string, credentials = {}) => checkImage(parseImageReference(image), { credentials, backoffMs: 50 });
+  const check = (image: string, credentials = {}) =>
+    checkImage(parseImageReference(image), { credentials, backoffMs: 50 });
 
   it("finds a pushed tag and reports its digest", async () => {
     const result = await check(`${OPEN_REGISTRY}/runbook-test/api:v1.2.3`);
@@ -66,7 +72,10 @@ describe("registry client against real registries (test/services/registry.sh)", 
     const result = await check(`${AUTH_REGISTRY}/runbook-test/api:v1.2.3`, { username: AUTH_REGISTRY_USER, password });
     assert.strictEqual(result.status, "unauthorized");
     assert.ok(!JSON.stringify(result).includes(password));
-    assert.ok(result.status === "unauthorized" && /did not accept the credentials .* REGISTRY_USERNAME\/REGISTRY_PASSWORD/.test(result.detail));
+    assert.ok(
+      result.status === "unauthorized" &&
+        /did not accept the credentials .* REGISTRY_USERNAME\/REGISTRY_PASSWORD/.test(result.detail),
+    );
   });
 
   it("through the CLI: wrong REGISTRY_PASSWORD fails image:api without printing it", async function () {

@@ -110,11 +110,19 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
       assert.notDeepEqual(afterWrites, atSnapshot);
 
       // A session left open on the target is terminated by the swap.
-      const lingering = new Client({ host: PG_HOST, port: PG_PORT, user: ADMIN.user, password: ADMIN.password, database: db });
+      const lingering = new Client({
+        host: PG_HOST,
+        port: PG_PORT,
+        user: ADMIN.user,
+        password: ADMIN.password,
+        database: db,
+      });
       lingering.on("error", () => undefined);
       await lingering.connect();
 
-      const run = await runCli(["restore", "--snapshot", snapshot.path, "--yes", "--json"], { env: { PG_DSN: dsnFor(db) } });
+      const run = await runCli(["restore", "--snapshot", snapshot.path, "--yes", "--json"], {
+        env: { PG_DSN: dsnFor(db) },
+      });
       assert.equal(run.code, 0, run.stderr);
       const out = run.json!;
       assert.equal(out.ok, true);
@@ -190,7 +198,9 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
     fs.writeFileSync(snapshot.manifestPath, JSON.stringify(manifest));
     const refused = await runCli(["restore", "--snapshot", snapshot.path, "--yes"], { env: { PG_DSN: dsnFor(db) } });
     assert.equal(refused.code, 1);
-    const forced = await runCli(["restore", "--snapshot", snapshot.path, "--yes", "--force"], { env: { PG_DSN: dsnFor(db) } });
+    const forced = await runCli(["restore", "--snapshot", snapshot.path, "--yes", "--force"], {
+      env: { PG_DSN: dsnFor(db) },
+    });
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /forced past: .* does not match its manifest/);
     assert.deepEqual(await fingerprint(db), atSnapshot);
@@ -217,7 +227,10 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
     await query(db, "insert into schema_migrations (version) values ('later')");
     const run = await runCli(["restore", "--snapshot", snapshot.path, "--yes"], { env: { PG_DSN: dsnFor(db) } });
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /the snapshot was taken from PostgreSQL 9\.6\.24, the target runs \d+.* \(major 9\.6 vs \d+\)/);
+    assert.match(
+      run.stderr,
+      /the snapshot was taken from PostgreSQL 9\.6\.24, the target runs \d+.* \(major 9\.6 vs \d+\)/,
+    );
     assert.notDeepEqual(await fingerprint(db), before, "the later write is still there");
   });
 
@@ -228,7 +241,9 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
     await query(db, "insert into accounts (email, profile, created_at) values ('x@example.com', '{}', now())", [], APP);
     const before = await fingerprint(db);
     const databases = await databasesNamedAfter(db);
-    const run = await runCli(["restore", "--snapshot", snapshot.path, "--yes", "--json"], { env: { PG_DSN: dsnFor(db, APP) } });
+    const run = await runCli(["restore", "--snapshot", snapshot.path, "--yes", "--json"], {
+      env: { PG_DSN: dsnFor(db, APP) },
+    });
     assert.equal(run.code, 1);
     assert.match(String(run.json!.error), /role runbook_app lacks the CREATEDB privilege/);
     assert.match(run.stderr, /ALTER ROLE "runbook_app" CREATEDB/);
@@ -256,7 +271,10 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
     });
     assert.equal(run.code, 1);
     assert.match(run.stderr, /pg_restore failed \(exit code 1\): pg_restore: error: simulated failure/);
-    assert.match(run.stderr, new RegExp(`${db} was not changed; the scratch database ${db}_restore_\\d{8}_\\d{6} was dropped`));
+    assert.match(
+      run.stderr,
+      new RegExp(`${db} was not changed; the scratch database ${db}_restore_\\d{8}_\\d{6} was dropped`),
+    );
     assert.deepEqual(await fingerprint(db), before);
     assert.deepEqual(await databasesNamedAfter(db), databases);
   });
@@ -265,7 +283,9 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
     const noFlag = await runCli(["restore", "--yes"], { env: { PG_DSN: dsnFor("postgres") } });
     assert.equal(noFlag.code, 2);
     assert.match(noFlag.stderr, /--snapshot PATH is required/);
-    const missing = await runCli(["restore", "--snapshot", "/nonexistent/x.dump", "--yes"], { env: { PG_DSN: dsnFor("postgres") } });
+    const missing = await runCli(["restore", "--snapshot", "/nonexistent/x.dump", "--yes"], {
+      env: { PG_DSN: dsnFor("postgres") },
+    });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--snapshot \/nonexistent\/x.dump does not exist/);
   });
@@ -284,7 +304,8 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
   it("prints help listing every flag, PG_DSN and the exit codes", async () => {
     const run = await runCli(["restore", "--help"]);
     assert.equal(run.code, 0);
-    for (const flag of ["--snapshot", "--yes", "--force", "--pre-restore-dir", "--json"]) assert.ok(run.stdout.includes(flag), flag);
+    for (const flag of ["--snapshot", "--yes", "--force", "--pre-restore-dir", "--json"])
+      assert.ok(run.stdout.includes(flag), flag);
     assert.match(run.stdout, /PG_DSN/);
     assert.match(run.stdout, /exit codes: 0 .*1 .*2/s);
   });

@@ -1,6 +1,13 @@
 import * as assert from "assert";
 import fs from "node:fs";
-import { createFakeKubectl, FakeKubectl, helmReleaseSecrets, podList, secretWith, alexandriaDeployments } from "../fixtures/alexandria-api/fake-kubectl";
+import {
+  createFakeKubectl,
+  FakeKubectl,
+  helmReleaseSecrets,
+  podList,
+  secretWith,
+  alexandriaDeployments,
+} from "../fixtures/alexandria-api/fake-kubectl";
 import { buildCli, CliRun, requirePostgres, runCli } from "../support/postgres";
 import { OPEN_REGISTRY, pushTag, requireTestRegistries } from "../support/registry";
 
@@ -14,7 +21,8 @@ const dsn = (hostPort: string, query = "") => `postgres://runbook_admin:${ENCODE
 
 function assertNoSecret(run: CliRun, what: string): void {
   const out = run.stdout + run.stderr;
-  for (const secret of [PASSWORD, ENCODED, "S3cr3t"]) assert.ok(!out.includes(secret), `${what}: the password was printed:\n${out}`);
+  for (const secret of [PASSWORD, ENCODED, "S3cr3t"])
+    assert.ok(!out.includes(secret), `${what}: the password was printed:\n${out}`);
 }
 
 function assertNothingRan(): void {
@@ -48,8 +56,13 @@ describe("security: no shell, no leaked secrets", function () {
   for (const tag of ["v1.2.3$(touch /tmp/pwned)", "v1.2.3`touch /tmp/pwned2`"]) {
     it(`rejects the tag ${tag} as invalid, protected or not, through --image and --images, and runs nothing`, async () => {
       for (const protectedFlag of [["--protected"], []]) {
-        for (const imageArgs of [["--image", `api=${REPO}/api:${tag}`], ["--images", `orchestrator=${REPO}/orchestrator:v1.2.4,api=${REPO}/api:${tag}`]]) {
-          const run = await runCli(["preflight", "--skip-cluster", ...protectedFlag, ...imageArgs], { env: { PG_DSN: dsn("127.0.0.1:55432") } });
+        for (const imageArgs of [
+          ["--image", `api=${REPO}/api:${tag}`],
+          ["--images", `orchestrator=${REPO}/orchestrator:v1.2.4,api=${REPO}/api:${tag}`],
+        ]) {
+          const run = await runCli(["preflight", "--skip-cluster", ...protectedFlag, ...imageArgs], {
+            env: { PG_DSN: dsn("127.0.0.1:55432") },
+          });
           assert.strictEqual(run.code, 2, run.stdout + run.stderr);
           assert.match(run.stderr, /--images? api: the tag .* is not a valid image tag/);
         }
@@ -92,7 +105,10 @@ describe("security: no shell, no leaked secrets", function () {
       ["--namespace", "prod", "--release", "a`touch /tmp/pwned3`"],
       ["--skip-cluster", "--dsn-secret", "db/$(touch /tmp/pwned3)"],
     ]) {
-      const run = await runCli(["preflight", ...args, ...image], kubectl.cliOptions({ PG_DSN: dsn("127.0.0.1:55432") }));
+      const run = await runCli(
+        ["preflight", ...args, ...image],
+        kubectl.cliOptions({ PG_DSN: dsn("127.0.0.1:55432") }),
+      );
       assert.strictEqual(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
       assertNoSecret(run, args.join(" "));
     }
@@ -101,7 +117,9 @@ describe("security: no shell, no leaked secrets", function () {
 
   describe("the PG_DSN password never reaches stdout, stderr or an error", () => {
     const preflight = (env: NodeJS.ProcessEnv, json: boolean) =>
-      runCli(["preflight", "--skip-cluster", "--image", `api=${REPO}/api:v1.2.4`, ...(json ? ["--json"] : [])], { env });
+      runCli(["preflight", "--skip-cluster", "--image", `api=${REPO}/api:v1.2.4`, ...(json ? ["--json"] : [])], {
+        env,
+      });
 
     for (const json of [false, true]) {
       const mode = json ? " (--json)" : "";
@@ -122,7 +140,12 @@ describe("security: no shell, no leaked secrets", function () {
       });
 
       it(`when the DSN cannot be parsed or has unknown parameters (exit 2)${mode}`, async () => {
-        for (const bad of [`postgres://runbook_admin:${ENCODED}@[bad`, dsn("127.0.0.1:55432", "?sslmode=bogus"), dsn("127.0.0.1:55432", "?password_file=x"), `postgres://runbook_admin:${PASSWORD}@127.0.0.1:55432/postgres`]) {
+        for (const bad of [
+          `postgres://runbook_admin:${ENCODED}@[bad`,
+          dsn("127.0.0.1:55432", "?sslmode=bogus"),
+          dsn("127.0.0.1:55432", "?password_file=x"),
+          `postgres://runbook_admin:${PASSWORD}@127.0.0.1:55432/postgres`,
+        ]) {
           const run = await preflight({ PG_DSN: bad }, json);
           assert.strictEqual(run.code, 2, `${run.stdout}${run.stderr}`);
           assert.match(run.stderr, /PG_DSN/);
@@ -133,13 +156,24 @@ describe("security: no shell, no leaked secrets", function () {
 
     it("when the DSN comes from the cluster Secret and the password is wrong", async () => {
       const run = await runCli(
-        ["preflight", "--namespace", "prod", "--release", "alexandria-ee", "--image", `api=${REPO}/api:v1.2.4`, "--dsn-secret", "alexandria-db/dsn"],
+        [
+          "preflight",
+          "--namespace",
+          "prod",
+          "--release",
+          "alexandria-ee",
+          "--image",
+          `api=${REPO}/api:v1.2.4`,
+          "--dsn-secret",
+          "alexandria-db/dsn",
+        ],
         kubectl.cliOptions(),
       );
       assert.strictEqual(run.code, 1);
       assert.match(run.stdout, /FAIL {2}database/);
       assertNoSecret(run, "secret DSN");
-      for (const argv of kubectl.calls()) assert.ok(!argv.join(" ").includes("S3cr3t"), "a secret went on kubectl's command line");
+      for (const argv of kubectl.calls())
+        assert.ok(!argv.join(" ").includes("S3cr3t"), "a secret went on kubectl's command line");
     });
   });
 });

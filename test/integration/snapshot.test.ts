@@ -52,7 +52,13 @@ function directorySha256(dir: string): string {
 async function pgRestoreInto(snapshotPath: string): Promise<string> {
   const target = await createDatabase("rr_snapcopy");
   execFileSync(realTool("pg_restore"), ["--exit-on-error", "--no-password", `--dbname=${target}`, snapshotPath], {
-    env: { PATH: process.env.PATH, PGHOST: "127.0.0.1", PGPORT: "55432", PGUSER: ADMIN.user, PGPASSWORD: ADMIN.password },
+    env: {
+      PATH: process.env.PATH,
+      PGHOST: "127.0.0.1",
+      PGPORT: "55432",
+      PGUSER: ADMIN.user,
+      PGPASSWORD: ADMIN.password,
+    },
   });
   return target;
 }
@@ -111,14 +117,20 @@ describe("runbook snapshot (integration, real PostgreSQL)", function () {
       const isDir = format === "directory";
       assert.equal(out.sha256, isDir ? directorySha256(snapshotPath) : sha256File(snapshotPath));
       const files = isDir ? fs.readdirSync(snapshotPath).map((f) => path.join(snapshotPath, f)) : [snapshotPath];
-      assert.equal(out.bytes, files.reduce((sum, f) => sum + fs.statSync(f).size, 0));
+      assert.equal(
+        out.bytes,
+        files.reduce((sum, f) => sum + fs.statSync(f).size, 0),
+      );
 
       // modes: 0700 directories, 0600 files, nothing else left in the out-dir
       assert.equal(mode(outDir), 0o700);
       if (isDir) assert.equal(mode(snapshotPath), 0o700);
       for (const f of files) assert.equal(mode(f), 0o600, f);
       assert.equal(mode(out.manifestPath as string), 0o600);
-      assert.deepEqual(fs.readdirSync(outDir).sort(), [path.basename(snapshotPath), `seeded-${format}.manifest.json`].sort());
+      assert.deepEqual(
+        fs.readdirSync(outDir).sort(),
+        [path.basename(snapshotPath), `seeded-${format}.manifest.json`].sort(),
+      );
 
       const manifest = JSON.parse(fs.readFileSync(out.manifestPath as string, "utf8"));
       assert.equal(manifest.name, `seeded-${format}`);
@@ -218,9 +230,14 @@ describe("runbook snapshot (integration, real PostgreSQL)", function () {
   });
 
   it("runs the schema version query read-only, as one statement", async () => {
-    for (const sql of ["select 1; commit; create table smuggled (id int)", "create table smuggled (id int) -- writes"]) {
+    for (const sql of [
+      "select 1; commit; create table smuggled (id int)",
+      "create table smuggled (id int) -- writes",
+    ]) {
       const outDir = tempDir("snap-query");
-      const run = await runCli(["snapshot", "--out-dir", outDir, "--schema-version-query", sql], { env: { PG_DSN: dsnFor(source) } });
+      const run = await runCli(["snapshot", "--out-dir", outDir, "--schema-version-query", sql], {
+        env: { PG_DSN: dsnFor(source) },
+      });
       assert.equal(run.code, 1, run.stderr);
       assert.match(run.stderr, /the schema version query failed: .*; fix --schema-version-query/);
       assert.deepEqual(fs.readdirSync(outDir), []);
@@ -230,27 +247,51 @@ describe("runbook snapshot (integration, real PostgreSQL)", function () {
 
   it("refuses to reuse a snapshot name taken from another database", async () => {
     const outDir = tempDir("snap-othername");
-    const first = await runCli(["snapshot", "--out-dir", outDir, "--name", "shared"], { env: { PG_DSN: dsnFor(source) } });
+    const first = await runCli(["snapshot", "--out-dir", outDir, "--name", "shared"], {
+      env: { PG_DSN: dsnFor(source) },
+    });
     assert.equal(first.code, 0, first.stderr);
-    const other = await runCli(["snapshot", "--out-dir", outDir, "--name", "shared"], { env: { PG_DSN: dsnFor("postgres") } });
+    const other = await runCli(["snapshot", "--out-dir", outDir, "--name", "shared"], {
+      env: { PG_DSN: dsnFor("postgres") },
+    });
     assert.equal(other.code, 1);
-    assert.match(other.stderr, new RegExp(`snapshot shared in .* is of database ${source}, not of postgres named by PG_DSN: choose another --name`));
+    assert.match(
+      other.stderr,
+      new RegExp(
+        `snapshot shared in .* is of database ${source}, not of postgres named by PG_DSN: choose another --name`,
+      ),
+    );
   });
 
   it("refuses a pg_dump older than the server, naming both versions and the fix", async () => {
     const outDir = tempDir("snap-oldtool");
-    const wrapper = toolWrapper("pg_dump", `[[ "$1" == --version ]] && { echo 'pg_dump (PostgreSQL) 9.6.24'; exit 0; }\nexec '${realTool("pg_dump")}' "$@"`);
-    const run = await runCli(["snapshot", "--out-dir", outDir], { env: { PG_DSN: dsnFor(source) }, pathPrefix: [wrapper.binDir] });
+    const wrapper = toolWrapper(
+      "pg_dump",
+      `[[ "$1" == --version ]] && { echo 'pg_dump (PostgreSQL) 9.6.24'; exit 0; }\nexec '${realTool("pg_dump")}' "$@"`,
+    );
+    const run = await runCli(["snapshot", "--out-dir", outDir], {
+      env: { PG_DSN: dsnFor(source) },
+      pathPrefix: [wrapper.binDir],
+    });
     assert.equal(run.code, 1);
-    assert.match(run.stderr, /pg_dump 9\.6\.24 is older than the server \(PostgreSQL (\d+)[^)]*\)\)? and cannot dump it/);
+    assert.match(
+      run.stderr,
+      /pg_dump 9\.6\.24 is older than the server \(PostgreSQL (\d+)[^)]*\)\)? and cannot dump it/,
+    );
     assert.match(run.stderr, /apt-get install postgresql-client-\d+/);
-    assert.equal(recordedCalls(wrapper.log).filter((c) => !c.argv.includes("--version")).length, 0, "no dump was attempted");
+    assert.equal(
+      recordedCalls(wrapper.log).filter((c) => !c.argv.includes("--version")).length,
+      0,
+      "no dump was attempted",
+    );
     assert.deepEqual(fs.readdirSync(outDir), []);
   });
 
   it("fails with exit 1 and names the fix when the database does not exist, leaving nothing", async () => {
     const outDir = tempDir("snap-nodb");
-    const run = await runCli(["snapshot", "--out-dir", outDir, "--json"], { env: { PG_DSN: dsnFor("rr_no_such_database") } });
+    const run = await runCli(["snapshot", "--out-dir", outDir, "--json"], {
+      env: { PG_DSN: dsnFor("rr_no_such_database") },
+    });
     assert.equal(run.code, 1);
     assert.equal(run.json!.ok, false);
     assert.match(String(run.json!.error), /database "rr_no_such_database" does not exist/);
@@ -273,7 +314,10 @@ describe("runbook snapshot (integration, real PostgreSQL)", function () {
       [["snapshot"], /--out-dir DIR is required/],
       [["snapshot", "--out-dir", outDir, "--format", "tar"], /--format 'tar' is not a format/],
       [["snapshot", "--out-dir", outDir, "--compress", "12"], /--compress '12' is not usable/],
-      [["snapshot", "--out-dir", outDir, "--format", "custom", "--jobs", "4"], /--jobs works only with --format directory/],
+      [
+        ["snapshot", "--out-dir", outDir, "--format", "custom", "--jobs", "4"],
+        /--jobs works only with --format directory/,
+      ],
       [["snapshot", "--out-dir", outDir, "--name", "../escape"], /is not a usable snapshot name/],
       [["snapshot", "--out-dir", outDir, "--context-json", "[1]"], /must be a JSON object/],
     ];
@@ -288,7 +332,16 @@ describe("runbook snapshot (integration, real PostgreSQL)", function () {
   it("prints help listing every flag, PG_DSN and the exit codes", async () => {
     const run = await runCli(["snapshot", "--help"]);
     assert.equal(run.code, 0);
-    for (const flag of ["--out-dir", "--format", "--jobs", "--compress", "--name", "--context-json", "--schema-version-query", "--json"]) {
+    for (const flag of [
+      "--out-dir",
+      "--format",
+      "--jobs",
+      "--compress",
+      "--name",
+      "--context-json",
+      "--schema-version-query",
+      "--json",
+    ]) {
       assert.ok(run.stdout.includes(flag), flag);
     }
     assert.match(run.stdout, /PG_DSN/);

@@ -6,7 +6,11 @@ import { findStartupErrors, maskUrlPasswords } from "../../src/lib/verify/startu
 import { readContainerLogs } from "../../src/lib/kube";
 import { buildCli, CliRun, runCli } from "../support/postgres";
 
-function json(run: CliRun): { ok: boolean; checks: { name: string; ok: boolean; detail: string; warning?: string; skipped?: boolean }[]; wayBack?: string[] } {
+function json(run: CliRun): {
+  ok: boolean;
+  checks: { name: string; ok: boolean; detail: string; warning?: string; skipped?: boolean }[];
+  wayBack?: string[];
+} {
   const lines = run.stdout.trim().split("\n");
   assert.strictEqual(lines.length, 1, `--json must print one line, got:\n${run.stdout}`);
   return JSON.parse(lines[0]!);
@@ -33,7 +37,8 @@ describe("verify (CLI against the Alexandria API fixture)", function () {
     await api.close();
   });
 
-  const verify = (...extra: string[]) => runCli(["verify", "--base-url", api.url, "--expect-tier", "enterprise", ...extra]);
+  const verify = (...extra: string[]) =>
+    runCli(["verify", "--base-url", api.url, "--expect-tier", "enterprise", ...extra]);
 
   it("passes a healthy upgrade and prints PASS per check, SKIP for api-logs without a release", async () => {
     const run = await verify();
@@ -85,7 +90,16 @@ describe("verify (CLI against the Alexandria API fixture)", function () {
 
   it("fails `ready` when nothing listens, within the bound", async () => {
     await api.close();
-    const run = await runCli(["verify", "--base-url", api.url, "--expect-tier", "enterprise", "--ready-timeout", "1", "--json"]);
+    const run = await runCli([
+      "verify",
+      "--base-url",
+      api.url,
+      "--expect-tier",
+      "enterprise",
+      "--ready-timeout",
+      "1",
+      "--json",
+    ]);
     api = await startAlexandriaApi();
     assert.strictEqual(run.code, 1);
     assert.match(check(run, "ready").detail, /ECONNREFUSED/);
@@ -159,7 +173,16 @@ describe("verify (CLI against the Alexandria API fixture)", function () {
       ["health", "api-logs"],
     );
     api.setMode({ healthy: false });
-    const bad = await runCli(["verify", "--base-url", api.url, "--health-path", "/api/governance/health", "--ready-timeout", "1", "--json"]);
+    const bad = await runCli([
+      "verify",
+      "--base-url",
+      api.url,
+      "--health-path",
+      "/api/governance/health",
+      "--ready-timeout",
+      "1",
+      "--json",
+    ]);
     assert.strictEqual(bad.code, 1);
     assert.match(check(bad, "health").detail, /\/api\/governance\/health did not answer 200/);
   });
@@ -170,14 +193,48 @@ describe("verify (CLI against the Alexandria API fixture)", function () {
       [["verify", "--base-url", "ftp://x", "--expect-tier", "enterprise"], /--base-url must be an http/],
       [["verify", "--base-url", "not a url", "--expect-tier", "enterprise"], /--base-url 'not a url' is not a URL/],
       [["verify", "--base-url", "http://127.0.0.1:1"], /--expect-tier is required/],
-      [["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--ready-timeout", "soon"], /--ready-timeout must be a number of seconds/],
-      [["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--max-seats=-1"], /--max-seats must be a whole number/],
-      [["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--license-warn-days", "1.5"], /--license-warn-days must be a whole number/],
-      [["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--namespace", "prod"], /--namespace and --release go together/],
-      [["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--log-lines", "10"], /--log-lines needs --namespace/],
-      [["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--namespace", "Prod", "--release", "a"], /--namespace 'Prod' is not a Kubernetes namespace name/],
-      [["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--namespace", "prod", "--release", "a$(id)"], /--release 'a\$\(id\)' is not a Helm release name/],
-      [["verify", "--base-url", "http://127.0.0.1:1", "--health-path", "api/health"], /--health-path must start with '\/'/],
+      [
+        ["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--ready-timeout", "soon"],
+        /--ready-timeout must be a number of seconds/,
+      ],
+      [
+        ["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--max-seats=-1"],
+        /--max-seats must be a whole number/,
+      ],
+      [
+        ["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--license-warn-days", "1.5"],
+        /--license-warn-days must be a whole number/,
+      ],
+      [
+        ["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--namespace", "prod"],
+        /--namespace and --release go together/,
+      ],
+      [
+        ["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--log-lines", "10"],
+        /--log-lines needs --namespace/,
+      ],
+      [
+        ["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--namespace", "Prod", "--release", "a"],
+        /--namespace 'Prod' is not a Kubernetes namespace name/,
+      ],
+      [
+        [
+          "verify",
+          "--base-url",
+          "http://127.0.0.1:1",
+          "--expect-tier",
+          "x",
+          "--namespace",
+          "prod",
+          "--release",
+          "a$(id)",
+        ],
+        /--release 'a\$\(id\)' is not a Helm release name/,
+      ],
+      [
+        ["verify", "--base-url", "http://127.0.0.1:1", "--health-path", "api/health"],
+        /--health-path must start with '\/'/,
+      ],
       [["verify", "--base-url", "http://127.0.0.1:1", "--expect-tier", "x", "--bogus"], /Unknown option '--bogus'/],
     ];
     for (const [args, pattern] of cases) {
@@ -193,7 +250,19 @@ describe("verify (CLI against the Alexandria API fixture)", function () {
   it("--help documents every flag", async () => {
     const run = await runCli(["verify", "--help"]);
     assert.strictEqual(run.code, 0);
-    for (const flag of ["--base-url", "--expect-tier", "--first-install", "--ready-timeout", "--license-warn-days", "--max-seats", "--namespace", "--release", "--log-lines", "--health-path", "--json"]) {
+    for (const flag of [
+      "--base-url",
+      "--expect-tier",
+      "--first-install",
+      "--ready-timeout",
+      "--license-warn-days",
+      "--max-seats",
+      "--namespace",
+      "--release",
+      "--log-lines",
+      "--health-path",
+      "--json",
+    ]) {
       assert.ok(run.stdout.includes(flag), flag);
     }
   });
@@ -207,7 +276,12 @@ describe("verify: api-logs through kubectl (fake kubectl on PATH)", function () 
   beforeEach(async () => {
     api = await startAlexandriaApi();
     kubectl = createFakeKubectl({
-      "get secrets": { stdout: helmReleaseSecrets("alexandria-ee", [{ revision: 6, status: "superseded" }, { revision: 7, status: "deployed" }]) },
+      "get secrets": {
+        stdout: helmReleaseSecrets("alexandria-ee", [
+          { revision: 6, status: "superseded" },
+          { revision: 7, status: "deployed" },
+        ]),
+      },
     });
   });
   afterEach(async () => {
@@ -217,12 +291,29 @@ describe("verify: api-logs through kubectl (fake kubectl on PATH)", function () 
 
   const verifyWithLogs = (...extra: string[]) =>
     runCli(
-      ["verify", "--base-url", api.url, "--expect-tier", "enterprise", "--namespace", "prod", "--release", "alexandria-ee", "--log-lines", "20", "--json", ...extra],
+      [
+        "verify",
+        "--base-url",
+        api.url,
+        "--expect-tier",
+        "enterprise",
+        "--namespace",
+        "prod",
+        "--release",
+        "alexandria-ee",
+        "--log-lines",
+        "20",
+        "--json",
+        ...extra,
+      ],
       kubectl.cliOptions(),
     );
 
   it("passes clean logs and asks kubectl exactly what the runbook does", async () => {
-    kubectl.answer("logs -l", { stdout: '[pod/alexandria-ee-api-1/api] level=info msg="listening on :8080"\n[pod/alexandria-ee-api-1/api] 0 errors\n' });
+    kubectl.answer("logs -l", {
+      stdout:
+        '[pod/alexandria-ee-api-1/api] level=info msg="listening on :8080"\n[pod/alexandria-ee-api-1/api] 0 errors\n',
+    });
     const run = await verifyWithLogs("--context", "prod-cluster");
     assert.strictEqual(run.code, 0, run.stdout + run.stderr);
     assert.match(check(run, "api-logs").detail, /^2 line\(s\)/);
@@ -253,7 +344,10 @@ describe("verify: api-logs through kubectl (fake kubectl on PATH)", function () 
     assert.match(logs.detail, /2 of the last 3 api log line\(s\) look like startup errors/);
     assert.match(logs.detail, /panic: runtime error/);
     assert.ok(!run.stdout.includes("hunter2-secret"), run.stdout);
-    assert.ok(json(run).wayBack?.some((l) => l.startsWith("helm rollback alexandria-ee 6 -n prod")), run.stdout);
+    assert.ok(
+      json(run).wayBack?.some((l) => l.startsWith("helm rollback alexandria-ee 6 -n prod")),
+      run.stdout,
+    );
   });
 
   it("fails api-logs, not the command, when kubectl cannot reach a cluster", async () => {
@@ -264,7 +358,10 @@ describe("verify: api-logs through kubectl (fake kubectl on PATH)", function () 
   });
 
   it("reads only the pods that have an api container when the selector also matches other components", async () => {
-    kubectl.answer("logs -l", { stderr: 'Error from server (BadRequest): container api is not valid for pod alexandria-ee-orchestrator-1\n', exit: 1 });
+    kubectl.answer("logs -l", {
+      stderr: "Error from server (BadRequest): container api is not valid for pod alexandria-ee-orchestrator-1\n",
+      exit: 1,
+    });
     kubectl.answer("get pods", {
       stdout: podList([
         { name: "alexandria-ee-orchestrator-1", containers: ["orchestrator"] },
@@ -275,9 +372,17 @@ describe("verify: api-logs through kubectl (fake kubectl on PATH)", function () 
     kubectl.answer("logs pod/alexandria-ee-api-1", { stdout: "[pod/alexandria-ee-api-1/api] ok\n" });
     kubectl.answer("logs pod/alexandria-ee-api-2", { stdout: "[pod/alexandria-ee-api-2/api] FATAL: cannot bind\n" });
     const lines = await readContainerLogs("alexandria-ee", { namespace: "prod" }, kubectl.env(), 5);
-    assert.deepStrictEqual(lines, ["[pod/alexandria-ee-api-1/api] ok", "[pod/alexandria-ee-api-2/api] FATAL: cannot bind"]);
+    assert.deepStrictEqual(lines, [
+      "[pod/alexandria-ee-api-1/api] ok",
+      "[pod/alexandria-ee-api-2/api] FATAL: cannot bind",
+    ]);
     assert.deepStrictEqual(
-      kubectl.calls().map((argv) => argv.filter((a) => !a.startsWith("--namespace=") && !a.startsWith("--request-timeout=")).slice(0, 2).join(" ")),
+      kubectl.calls().map((argv) =>
+        argv
+          .filter((a) => !a.startsWith("--namespace=") && !a.startsWith("--request-timeout="))
+          .slice(0, 2)
+          .join(" "),
+      ),
       ["logs -l", "get pods", "logs pod/alexandria-ee-api-1", "logs pod/alexandria-ee-api-2"],
     );
   });
@@ -286,7 +391,13 @@ describe("verify: api-logs through kubectl (fake kubectl on PATH)", function () 
 describe("verify: pure checks", () => {
   const now = new Date("2026-01-01T00:00:00Z");
   const expect = { tier: "enterprise", warnDays: 30, now };
-  const license = (extra: Record<string, unknown> = {}) => ({ tier: "enterprise", current_seats: 10, max_seats: 20, expires_at: "2027-01-01T00:00:00Z", ...extra });
+  const license = (extra: Record<string, unknown> = {}) => ({
+    tier: "enterprise",
+    current_seats: 10,
+    max_seats: 20,
+    expires_at: "2027-01-01T00:00:00Z",
+    ...extra,
+  });
 
   it("license: accepts a sane license, tier compared case-insensitively", () => {
     const result = assessLicense(license({ tier: "Enterprise" }), expect);

@@ -63,7 +63,9 @@ export async function requirePostgres(): Promise<void> {
   try {
     await query("postgres", "select 1");
   } catch (err) {
-    throw new Error(`the test PostgreSQL at ${PG_HOST}:${PG_PORT} is not reachable (${(err as Error).message}); ${START_HINT}`);
+    throw new Error(
+      `the test PostgreSQL at ${PG_HOST}:${PG_PORT} is not reachable (${(err as Error).message}); ${START_HINT}`,
+    );
   }
 }
 
@@ -96,7 +98,8 @@ export async function dropDatabase(name: string): Promise<void> {
       "select datname from pg_database where datname = $1 or starts_with(datname, $1 || '_restore_') or starts_with(datname, $1 || '_pre_restore_')",
       [name],
     );
-    for (const row of rows) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(row.datname)} WITH (FORCE)`);
+    for (const row of rows)
+      await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(row.datname)} WITH (FORCE)`);
   } finally {
     await admin.end();
   }
@@ -192,9 +195,13 @@ let build: Promise<void> | undefined;
 
 /** Compiles the CLI once per test run (the CLI runs from dist/, as in production). */
 export function buildCli(): Promise<void> {
-  build ??= promisify(execFile)(process.execPath, [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"], {
-    cwd: REPO_ROOT,
-  }).then(
+  build ??= promisify(execFile)(
+    process.execPath,
+    [path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json"],
+    {
+      cwd: REPO_ROOT,
+    },
+  ).then(
     () => undefined,
     (err: { stdout?: string; stderr?: string }) => {
       // Type errors elsewhere still emit JavaScript; only a missing entry point stops the tests.
@@ -233,7 +240,10 @@ export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "runbook.js"), ...args], { env, cwd: REPO_ROOT });
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "runbook.js"), ...args], {
+      env,
+      cwd: REPO_ROOT,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));

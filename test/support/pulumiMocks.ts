@@ -9,9 +9,33 @@ export interface RecordedResource {
 
 /** Canned stdout of the runbook CLI, so outputs parsed from it resolve as in a real run. */
 export const CANNED_STDOUT: Record<string, string> = {
-  preflight: JSON.stringify({ ok: true, checks: [], releaseRevision: 3, firstInstall: false, currentApiTag: "v1.3.0", serverVersion: "15.18", schemaVersion: "41" }),
-  snapshot: JSON.stringify({ ok: true, name: "n", path: "/snap/x", manifestPath: "/snap/x.manifest.json", sha256: "ab".repeat(32), bytes: 1234, format: "directory", serverVersion: "15.18", schemaVersion: "41" }),
-  verify: JSON.stringify({ ok: true, checks: [{ name: "ready", ok: true, detail: "200" }, { name: "license", ok: true, detail: "enterprise", warning: "expires in 12 days" }] }),
+  preflight: JSON.stringify({
+    ok: true,
+    checks: [],
+    releaseRevision: 3,
+    firstInstall: false,
+    currentApiTag: "v1.3.0",
+    serverVersion: "15.18",
+    schemaVersion: "41",
+  }),
+  snapshot: JSON.stringify({
+    ok: true,
+    name: "n",
+    path: "/snap/x",
+    manifestPath: "/snap/x.manifest.json",
+    sha256: "ab".repeat(32),
+    bytes: 1234,
+    format: "directory",
+    serverVersion: "15.18",
+    schemaVersion: "41",
+  }),
+  verify: JSON.stringify({
+    ok: true,
+    checks: [
+      { name: "ready", ok: true, detail: "200" },
+      { name: "license", ok: true, detail: "enterprise", warning: "expires in 12 days" },
+    ],
+  }),
 };
 
 /**
@@ -40,7 +64,15 @@ export function installMocks(project = "release-runbook", stack = "unit"): Recor
         }
         if (args.type === "random:index/randomId:RandomId") state.hex = "0a1b2c3d";
         if (args.type === "kubernetes:helm.sh/v3:Release") {
-          state.status = { revision: 4, status: "deployed", version: args.inputs.version, name: args.inputs.name, namespace: args.inputs.namespace, chart: "alexandria-ee", appVersion: "1.4.0" };
+          state.status = {
+            revision: 4,
+            status: "deployed",
+            version: args.inputs.version,
+            name: args.inputs.name,
+            namespace: args.inputs.namespace,
+            chart: "alexandria-ee",
+            appVersion: "1.4.0",
+          };
         }
         return { id: `${args.name}-id`, state };
       },

@@ -49,7 +49,12 @@ export async function pushTag(options: PushTagOptions): Promise<string> {
       : { Authorization: `Basic ${Buffer.from(`${options.username}:${options.password ?? ""}`).toString("base64")}` };
 
   const config = Buffer.from(
-    JSON.stringify({ architecture: "amd64", os: "linux", config: { Labels: { tag: options.tag } }, rootfs: { type: "layers", diff_ids: [] } }),
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: { Labels: { tag: options.tag } },
+      rootfs: { type: "layers", diff_ids: [] },
+    }),
   );
   const configDigest = sha256(config);
 
@@ -66,13 +71,21 @@ export async function pushTag(options: PushTagOptions): Promise<string> {
     JSON.stringify({
       schemaVersion: 2,
       mediaType: "application/vnd.docker.distribution.manifest.v2+json",
-      config: { mediaType: "application/vnd.docker.container.image.v1+json", size: config.length, digest: configDigest },
+      config: {
+        mediaType: "application/vnd.docker.container.image.v1+json",
+        size: config.length,
+        digest: configDigest,
+      },
       layers: [],
     }),
   );
   await call(
     `${base}/v2/${options.repository}/manifests/${options.tag}`,
-    { method: "PUT", headers: { ...auth, "Content-Type": "application/vnd.docker.distribution.manifest.v2+json" }, body: manifest },
+    {
+      method: "PUT",
+      headers: { ...auth, "Content-Type": "application/vnd.docker.distribution.manifest.v2+json" },
+      body: manifest,
+    },
     201,
   );
   return sha256(manifest);
@@ -91,7 +104,9 @@ async function call(url: string, init: RequestInit, expected: number): Promise<R
   }
   if (res.status !== expected) {
     const body = await res.text().catch(() => "");
-    throw new Error(`${init.method} ${new URL(url).pathname} answered ${res.status}, expected ${expected}: ${body.slice(0, 300)}`);
+    throw new Error(
+      `${init.method} ${new URL(url).pathname} answered ${res.status}, expected ${expected}: ${body.slice(0, 300)}`,
+    );
   }
   await res.body?.cancel();
   return res;

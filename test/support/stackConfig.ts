@@ -26,7 +26,9 @@ export function rawConfig(values: Record<string, unknown>, extra: Partial<RawCon
 
 /** The `release-runbook:*` values of a committed stack file, as `pulumi config` hands them to the program. */
 export function stackFileValues(stack: string): Record<string, unknown> {
-  const doc = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  const doc = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, unknown>;
+  };
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(doc.config)) {
     const [project, name] = key.split(":");

@@ -35,7 +35,11 @@ describe("config validation", () => {
     assert.strictEqual(config.snapshot.jobs, 2);
     assert.strictEqual(config.snapshot.dir, "snapshots/unit");
     assert.strictEqual(config.verification.logLines, 50);
-    assert.deepStrictEqual(config.chart, { kind: "local", path: "test/fixtures/charts/alexandria-ee", version: "1.4.0" });
+    assert.deepStrictEqual(config.chart, {
+      kind: "local",
+      path: "test/fixtures/charts/alexandria-ee",
+      version: "1.4.0",
+    });
     assert.deepStrictEqual(config.valuesFiles, [
       "test/fixtures/charts/alexandria-ee/values.yaml",
       "test/fixtures/charts/alexandria-ee/values-enterprise.yaml",
@@ -56,28 +60,66 @@ describe("config validation", () => {
 
   it("reports every problem at once, each naming its key", () => {
     const problems = problemsOf({ tier: "gold", imageTags: { api: "latest" }, maxHistory: "1", snapshotFormat: "tar" });
-    for (const key of ["namespace", "chart", "tier", "baseUrl", "imageTags.api", "imageTags.orchestrator", "imageTags.dashboard", "maxHistory", "snapshotFormat", "dsnSecret"]) {
-      assert.ok(problems.some((p) => p.startsWith(`release-runbook:${key}:`)), `no problem names ${key}:\n${problems.join("\n")}`);
+    for (const key of [
+      "namespace",
+      "chart",
+      "tier",
+      "baseUrl",
+      "imageTags.api",
+      "imageTags.orchestrator",
+      "imageTags.dashboard",
+      "maxHistory",
+      "snapshotFormat",
+      "dsnSecret",
+    ]) {
+      assert.ok(
+        problems.some((p) => p.startsWith(`release-runbook:${key}:`)),
+        `no problem names ${key}:\n${problems.join("\n")}`,
+      );
     }
     assert.ok(problems.length >= 10);
   });
 
   it("refuses `latest` and empty tags in every stack", () => {
-    assertProblem(validRawValues({ imageTags: { api: "latest", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }), "imageTags.api", /latest/);
-    assertProblem(validRawValues({ imageTags: { api: "", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }), "imageTags.api", /empty/);
+    assertProblem(
+      validRawValues({ imageTags: { api: "latest", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }),
+      "imageTags.api",
+      /latest/,
+    );
+    assertProblem(
+      validRawValues({ imageTags: { api: "", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }),
+      "imageTags.api",
+      /empty/,
+    );
   });
 
   it("a protected stack accepts only semver tags or digests", () => {
-    assertProblem(validRawValues({ protected: "true", imageTags: { api: "main-4f2a", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }), "imageTags.api", /semver/);
+    assertProblem(
+      validRawValues({
+        protected: "true",
+        imageTags: { api: "main-4f2a", orchestrator: "v1.4.0", dashboard: "v1.4.0" },
+      }),
+      "imageTags.api",
+      /semver/,
+    );
     const digest = `sha256:${"a".repeat(64)}`;
-    const { config } = validate(validRawValues({ protected: "true", imageTags: { api: digest, orchestrator: "1.4.0", dashboard: "v1.4.1-rc.1" } }));
+    const { config } = validate(
+      validRawValues({
+        protected: "true",
+        imageTags: { api: digest, orchestrator: "1.4.0", dashboard: "v1.4.1-rc.1" },
+      }),
+    );
     assert.strictEqual(config.imageTags.api, digest);
     // The same branch tag is fine in an unprotected stack.
     validate(validRawValues({ imageTags: { api: "main-4f2a", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }));
   });
 
   it("refuses a tag carrying shell syntax", () => {
-    assertProblem(validRawValues({ imageTags: { api: "v1.2.3$(touch /tmp/pwned)", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }), "imageTags.api", /not a valid image tag/);
+    assertProblem(
+      validRawValues({ imageTags: { api: "v1.2.3$(touch /tmp/pwned)", orchestrator: "v1.4.0", dashboard: "v1.4.0" } }),
+      "imageTags.api",
+      /not a valid image tag/,
+    );
   });
 
   it("refuses unknown tiers and applications", () => {
@@ -86,8 +128,19 @@ describe("config validation", () => {
   });
 
   it("refuses an unpinned remote chart", () => {
-    assertProblem(validRawValues({ chart: "oci://us-docker.pkg.dev/acme/charts/alexandria-ee", tierValuesFile: "deploy/alexandria-ee/values-enterprise.yaml" }), "chartVersion", /required for the remote chart/);
-    assertProblem(validRawValues({ chart: "alexandria-ee", chartRepository: "https://charts.example.com" }), "chartVersion", /pin it/);
+    assertProblem(
+      validRawValues({
+        chart: "oci://us-docker.pkg.dev/acme/charts/alexandria-ee",
+        tierValuesFile: "deploy/alexandria-ee/values-enterprise.yaml",
+      }),
+      "chartVersion",
+      /required for the remote chart/,
+    );
+    assertProblem(
+      validRawValues({ chart: "alexandria-ee", chartRepository: "https://charts.example.com" }),
+      "chartVersion",
+      /pin it/,
+    );
   });
 
   it("refuses a chartVersion that disagrees with the local chart", () => {
@@ -99,7 +152,11 @@ describe("config validation", () => {
   });
 
   it("requires the tier's values file for a remote chart, and refuses missing files", () => {
-    assertProblem(validRawValues({ chart: "oci://r/charts/a", chartVersion: "1.4.2" }), "tierValuesFile", /required with a remote chart/);
+    assertProblem(
+      validRawValues({ chart: "oci://r/charts/a", chartVersion: "1.4.2" }),
+      "tierValuesFile",
+      /required with a remote chart/,
+    );
     assertProblem(validRawValues({ siteValuesFile: "deploy/nope.yaml" }), "siteValuesFile", /does not exist/);
   });
 
@@ -121,7 +178,9 @@ describe("config validation", () => {
 
   it("needs a DSN source, and accepts a secret DSN instead of the Kubernetes Secret", () => {
     assertProblem(validRawValues({ dsnSecret: undefined }), "dsnSecret", /pgDsn/);
-    const { config } = validate(validRawValues({ dsnSecret: undefined }), { pgDsn: pulumi.secret("postgres://u:p@h/db") });
+    const { config } = validate(validRawValues({ dsnSecret: undefined }), {
+      pgDsn: pulumi.secret("postgres://u:p@h/db"),
+    });
     assert.ok(config.pgDsn !== undefined);
     assert.strictEqual(config.dsnSecret, undefined);
   });
@@ -132,8 +191,21 @@ describe("config validation", () => {
   });
 
   it("refuses image repositories that carry a tag, and needs a repository for every component", () => {
-    assertProblem(validRawValues({ imageRepositories: { api: "r.example/a/api:v1" } }), "imageRepositories.api", /tag or digest/);
-    assertProblem(validRawValues({ chart: "oci://r/c/a", chartVersion: "1.0.0", tierValuesFile: "deploy/alexandria-ee/values-enterprise.yaml", baseValuesFile: "deploy/prod/site-values.yaml" }), "imageRepositories.api", /is unknown/);
+    assertProblem(
+      validRawValues({ imageRepositories: { api: "r.example/a/api:v1" } }),
+      "imageRepositories.api",
+      /tag or digest/,
+    );
+    assertProblem(
+      validRawValues({
+        chart: "oci://r/c/a",
+        chartVersion: "1.0.0",
+        tierValuesFile: "deploy/alexandria-ee/values-enterprise.yaml",
+        baseValuesFile: "deploy/prod/site-values.yaml",
+      }),
+      "imageRepositories.api",
+      /is unknown/,
+    );
   });
 
   it("reports JSON that does not parse with the rest", () => {
@@ -142,23 +214,50 @@ describe("config validation", () => {
   });
 
   it("saves em-runtime's two Secrets with each snapshot by default, and none for Alexandria EE unless listed", () => {
-    const em = validate(validRawValues({ application: "em-runtime", imageTags: { governance: "v4.8.6" }, imageRepositories: { governance: "ghcr.io/emergenceai/governance" } })).config;
+    const em = validate(
+      validRawValues({
+        application: "em-runtime",
+        imageTags: { governance: "v4.8.6" },
+        imageRepositories: { governance: "ghcr.io/emergenceai/governance" },
+      }),
+    ).config;
     assert.deepStrictEqual(em.snapshot.secrets, ["em-runtime-secrets", "infisical-bootstrap-secret"]);
-    const emListed = validate(validRawValues({ application: "em-runtime", imageTags: { governance: "v4.8.6" }, imageRepositories: { governance: "ghcr.io/emergenceai/governance" }, backupSecrets: ["em-runtime-secrets"] })).config;
+    const emListed = validate(
+      validRawValues({
+        application: "em-runtime",
+        imageTags: { governance: "v4.8.6" },
+        imageRepositories: { governance: "ghcr.io/emergenceai/governance" },
+        backupSecrets: ["em-runtime-secrets"],
+      }),
+    ).config;
     assert.deepStrictEqual(emListed.snapshot.secrets, ["em-runtime-secrets"]);
     assert.deepStrictEqual(validate(validRawValues()).config.snapshot.secrets, []);
-    assert.deepStrictEqual(validate(validRawValues({ backupSecrets: ["alexandria-license"] })).config.snapshot.secrets, ["alexandria-license"]);
+    assert.deepStrictEqual(
+      validate(validRawValues({ backupSecrets: ["alexandria-license"] })).config.snapshot.secrets,
+      ["alexandria-license"],
+    );
   });
 
   it("rejects backupSecrets that is not a list of distinct Secret names", () => {
-    assertProblem(validRawValues({ backupSecrets: "em-runtime-secrets" }), "backupSecrets", /must be a list of strings.*backupSecrets\[0\]/);
-    assertProblem(validRawValues({ backupSecrets: ["Bad_Name"] }), "backupSecrets", /'Bad_Name' is not a Kubernetes Secret name/);
+    assertProblem(
+      validRawValues({ backupSecrets: "em-runtime-secrets" }),
+      "backupSecrets",
+      /must be a list of strings.*backupSecrets\[0\]/,
+    );
+    assertProblem(
+      validRawValues({ backupSecrets: ["Bad_Name"] }),
+      "backupSecrets",
+      /'Bad_Name' is not a Kubernetes Secret name/,
+    );
     assertProblem(validRawValues({ backupSecrets: ["a", "a"] }), "backupSecrets", /names a Secret twice/);
   });
 
   it("warns when the acknowledgement names another target", () => {
     const { warnings } = validate(validRawValues({ acknowledgeUpgrade: "v1.3.0" }));
-    assert.ok(warnings.some((w) => /acknowledgeUpgrade/.test(w) && /v1.4.0/.test(w)), warnings.join("\n"));
+    assert.ok(
+      warnings.some((w) => /acknowledgeUpgrade/.test(w) && /v1.4.0/.test(w)),
+      warnings.join("\n"),
+    );
   });
 
   for (const stack of ["dev", "prod"]) {

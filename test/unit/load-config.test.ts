@@ -23,7 +23,10 @@ const base = {
 describe("loadConfig (the stack's config as the engine hands it over)", () => {
   it("treats Pulumi.yaml's empty defaults as unset: no DSN source is a problem", () => {
     pulumi.runtime.setAllConfig(base);
-    assert.throws(() => loadConfig(PROJECT_DIR), (err: unknown) => err instanceof ConfigError && /dsnSecret: or pgDsn is required/.test(err.message));
+    assert.throws(
+      () => loadConfig(PROJECT_DIR),
+      (err: unknown) => err instanceof ConfigError && /dsnSecret: or pgDsn is required/.test(err.message),
+    );
   });
 
   it("accepts a DSN set as a secret, and maxSeats 0 means the license's own count", () => {
@@ -35,7 +38,11 @@ describe("loadConfig (the stack's config as the engine hands it over)", () => {
   });
 
   it("refuses a DSN or registry password stored in plain text, without printing it", () => {
-    pulumi.runtime.setAllConfig({ ...base, "release-runbook:pgDsn": "postgres://u:hunter2@h/db", "release-runbook:registryPassword": "s3cr3t-token" });
+    pulumi.runtime.setAllConfig({
+      ...base,
+      "release-runbook:pgDsn": "postgres://u:hunter2@h/db",
+      "release-runbook:registryPassword": "s3cr3t-token",
+    });
     assert.throws(
       () => loadConfig(PROJECT_DIR),
       (err: unknown) =>

@@ -18,7 +18,11 @@ interface SeenOptions {
   readonly import?: string;
 }
 
-async function buildPipeline(overrides: Record<string, unknown> = {}, name = "alexandria-ee", extra: Record<string, unknown> = {}) {
+async function buildPipeline(
+  overrides: Record<string, unknown> = {},
+  name = "alexandria-ee",
+  extra: Record<string, unknown> = {},
+) {
   const { UpgradePipeline }: PipelineModule = await import("../../components/upgradePipeline");
   const { validateConfig }: ConfigModule = await import("../../components/validateConfig");
   const { config } = validateConfig(rawConfig(validRawValues(overrides), extra), {
@@ -27,22 +31,26 @@ async function buildPipeline(overrides: Record<string, unknown> = {}, name = "al
     projectDir: PROJECT_DIR,
   });
   const seen: SeenOptions[] = [];
-  const pipeline = new UpgradePipeline(name, { config }, {
-    transformations: [
-      (args) => {
-        const deps = args.opts.dependsOn;
-        seen.push({
-          type: args.type,
-          name: args.name,
-          resource: args.resource,
-          dependsOn: deps === undefined ? [] : ((Array.isArray(deps) ? deps : [deps]) as pulumi.Resource[]),
-          parent: args.opts.parent,
-          import: (args.opts as pulumi.CustomResourceOptions).import as string | undefined,
-        });
-        return undefined;
-      },
-    ],
-  });
+  const pipeline = new UpgradePipeline(
+    name,
+    { config },
+    {
+      transformations: [
+        (args) => {
+          const deps = args.opts.dependsOn;
+          seen.push({
+            type: args.type,
+            name: args.name,
+            resource: args.resource,
+            dependsOn: deps === undefined ? [] : ((Array.isArray(deps) ? deps : [deps]) as pulumi.Resource[]),
+            parent: args.opts.parent,
+            import: (args.opts as pulumi.CustomResourceOptions).import as string | undefined,
+          });
+          return undefined;
+        },
+      ],
+    },
+  );
   // Let every registration reach the mocks.
   await promiseOf(pipeline.verification.summary);
   await promiseOf(pipeline.release.revision);
@@ -68,7 +76,10 @@ describe("UpgradePipeline resource graph", () => {
   });
 
   it("registers exactly the expected resources, with three-part types", () => {
-    const types = recorded.filter((r) => r.name.startsWith("alexandria-ee")).map((r) => r.type).sort();
+    const types = recorded
+      .filter((r) => r.name.startsWith("alexandria-ee"))
+      .map((r) => r.type)
+      .sort();
     assert.deepStrictEqual(types, [
       "command:local:Command",
       "command:local:Command",
@@ -81,7 +92,10 @@ describe("UpgradePipeline resource graph", () => {
       "release-runbook:helm:TieredRelease",
       "release-runbook:pipeline:UpgradePipeline",
     ]);
-    const components = built.seen.filter((s) => s.type.startsWith("release-runbook:")).map((s) => s.type).sort();
+    const components = built.seen
+      .filter((s) => s.type.startsWith("release-runbook:"))
+      .map((s) => s.type)
+      .sort();
     assert.deepStrictEqual(components, [
       "release-runbook:checks:Preflight",
       "release-runbook:checks:Verification",
@@ -99,10 +113,11 @@ describe("UpgradePipeline resource graph", () => {
     assert.strictEqual(parentOf("random:index/randomId:RandomId"), component("release-runbook:db:PostgresSnapshot"));
     assert.strictEqual(parentOf("release-runbook:helm:TieredRelease"), built.pipeline);
     const commands = built.seen.filter((s) => s.type === "command:local:Command");
-    assert.deepStrictEqual(
-      commands.map((c) => (c.parent as unknown as { __pulumiType: string }).__pulumiType).sort(),
-      ["release-runbook:checks:Preflight", "release-runbook:checks:Verification", "release-runbook:db:PostgresSnapshot"],
-    );
+    assert.deepStrictEqual(commands.map((c) => (c.parent as unknown as { __pulumiType: string }).__pulumiType).sort(), [
+      "release-runbook:checks:Preflight",
+      "release-runbook:checks:Verification",
+      "release-runbook:db:PostgresSnapshot",
+    ]);
   });
 
   it("makes the release atomic, cleaned up on failure, with the runbook's timeout and a bounded history", () => {
@@ -124,7 +139,11 @@ describe("UpgradePipeline resource graph", () => {
       "test/fixtures/charts/alexandria-ee/values.yaml",
       "test/fixtures/charts/alexandria-ee/values-enterprise.yaml",
     ]);
-    assert.deepStrictEqual(release.values.image, { api: { tag: "v1.4.0" }, orchestrator: { tag: "v1.4.0" }, dashboard: { tag: "v1.4.0" } });
+    assert.deepStrictEqual(release.values.image, {
+      api: { tag: "v1.4.0" },
+      orchestrator: { tag: "v1.4.0" },
+      dashboard: { tag: "v1.4.0" },
+    });
   });
 
   it("keeps the snapshot's id by exactly the target versions", () => {
@@ -208,7 +227,10 @@ describe("UpgradePipeline options", () => {
     await buildPipeline({ tier: "starter", helmTimeoutSeconds: "900", maxHistory: "20" }, "starter");
     const release = byType("kubernetes:helm.sh/v3:Release", "starter").inputs;
     const files = await valuesFilePaths(release);
-    assert.ok(files.some((f) => f.endsWith("values-starter.yaml")), files.join());
+    assert.ok(
+      files.some((f) => f.endsWith("values-starter.yaml")),
+      files.join(),
+    );
     assert.ok(!files.some((f) => f.endsWith("values-enterprise.yaml")), files.join());
     assert.strictEqual(release.timeout, 900);
     assert.strictEqual(release.maxHistory, 20);
@@ -247,7 +269,10 @@ describe("first install, as verification sees it", () => {
     assert.strictEqual(environment.RUNBOOK_ARG_KUBE_SECRETS, "alexandria-license,alexandria-tls");
     assert.strictEqual(environment.RUNBOOK_ARG_KUBE_NAMESPACE, "alexandria");
     assert.strictEqual(environment.RUNBOOK_REDIS_URL, "redis://:r3dis-pw@redis:6379");
-    assert.match(dump.create, /--kube-secrets "\$RUNBOOK_ARG_KUBE_SECRETS" --kube-namespace "\$RUNBOOK_ARG_KUBE_NAMESPACE"/);
+    assert.match(
+      dump.create,
+      /--kube-secrets "\$RUNBOOK_ARG_KUBE_SECRETS" --kube-namespace "\$RUNBOOK_ARG_KUBE_NAMESPACE"/,
+    );
     assert.doesNotMatch(dump.create, /r3dis-pw|alexandria-license/);
   });
 

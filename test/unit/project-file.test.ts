@@ -46,13 +46,20 @@ describe("Pulumi.yaml", () => {
 
 describe("Pulumi.yaml's required keys", () => {
   it("only the keys every stack must set lack a default (Pulumi refuses a stack missing any other)", () => {
-    const project = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { config: Record<string, Declared> };
-    const required = Object.entries(project.config).filter(([, d]) => d.default === undefined).map(([k]) => k).sort();
+    const project = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+      config: Record<string, Declared>;
+    };
+    const required = Object.entries(project.config)
+      .filter(([, d]) => d.default === undefined)
+      .map(([k]) => k)
+      .sort();
     assert.deepStrictEqual(required, ["baseUrl", "chart", "imageTags", "namespace", "tier"]);
   });
 
   it("secrets are untyped, since Pulumi injects a typed default as plain text and then refuses it", () => {
-    const project = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as { config: Record<string, Declared> };
+    const project = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+      config: Record<string, Declared>;
+    };
     for (const key of RawConfig.secretKeys) assert.strictEqual(project.config[key].type, undefined, key);
   });
 });

@@ -8,16 +8,26 @@ describe("registry: WWW-Authenticate", () => {
   it("parses a bearer challenge as GHCR and Artifact Registry send it", () => {
     assert.deepStrictEqual(
       parseWwwAuthenticate('Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:org/api:pull"'),
-      [{ scheme: "bearer", params: { realm: "https://ghcr.io/token", service: "ghcr.io", scope: "repository:org/api:pull" } }],
+      [
+        {
+          scheme: "bearer",
+          params: { realm: "https://ghcr.io/token", service: "ghcr.io", scope: "repository:org/api:pull" },
+        },
+      ],
     );
   });
 
   it("parses basic, several challenges, unquoted values and escapes", () => {
-    assert.deepStrictEqual(parseWwwAuthenticate('Basic realm="test"'), [{ scheme: "basic", params: { realm: "test" } }]);
-    assert.deepStrictEqual(parseWwwAuthenticate('Basic realm="a, \\"b\\"", Bearer realm=https://auth/token , service=reg'), [
-      { scheme: "basic", params: { realm: 'a, "b"' } },
-      { scheme: "bearer", params: { realm: "https://auth/token", service: "reg" } },
+    assert.deepStrictEqual(parseWwwAuthenticate('Basic realm="test"'), [
+      { scheme: "basic", params: { realm: "test" } },
     ]);
+    assert.deepStrictEqual(
+      parseWwwAuthenticate('Basic realm="a, \\"b\\"", Bearer realm=https://auth/token , service=reg'),
+      [
+        { scheme: "basic", params: { realm: 'a, "b"' } },
+        { scheme: "bearer", params: { realm: "https://auth/token", service: "reg" } },
+      ],
+    );
     assert.deepStrictEqual(parseWwwAuthenticate(""), []);
   });
 });
@@ -29,13 +39,21 @@ describe("registry: image references", () => {
       repository: "proj/repo/api",
       tag: "v1.2.3",
     });
-    assert.deepStrictEqual(parseImageReference("ghcr.io/org/api:1.2.3-rc.1"), { registry: "ghcr.io", repository: "org/api", tag: "1.2.3-rc.1" });
+    assert.deepStrictEqual(parseImageReference("ghcr.io/org/api:1.2.3-rc.1"), {
+      registry: "ghcr.io",
+      repository: "org/api",
+      tag: "1.2.3-rc.1",
+    });
     assert.deepStrictEqual(parseImageReference("127.0.0.1:15000/alexandria/api:v1"), {
       registry: "127.0.0.1:15000",
       repository: "alexandria/api",
       tag: "v1",
     });
-    assert.deepStrictEqual(parseImageReference("postgres:15"), { registry: "docker.io", repository: "library/postgres", tag: "15" });
+    assert.deepStrictEqual(parseImageReference("postgres:15"), {
+      registry: "docker.io",
+      repository: "library/postgres",
+      tag: "15",
+    });
     assert.deepStrictEqual(parseImageReference("localhost/api"), { registry: "localhost", repository: "api" });
   });
 
@@ -61,13 +79,17 @@ describe("registry: image references", () => {
 
   it("treats only loopback hosts as loopback", () => {
     for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1"]) assert.ok(isLoopbackHost(host), host);
-    for (const host of ["10.0.0.1", "ghcr.io", "127.0.0.1.nip.io", "localhost.evil.com"]) assert.ok(!isLoopbackHost(host), host);
+    for (const host of ["10.0.0.1", "ghcr.io", "127.0.0.1.nip.io", "localhost.evil.com"])
+      assert.ok(!isLoopbackHost(host), host);
   });
 });
 
 describe("registry: credentials", () => {
   it("come from the environment only, empty values ignored", () => {
-    assert.deepStrictEqual(credentialsFromEnv({ REGISTRY_USERNAME: "u", REGISTRY_PASSWORD: "p", REGISTRY_TOKEN: "" }), { username: "u", password: "p" });
+    assert.deepStrictEqual(credentialsFromEnv({ REGISTRY_USERNAME: "u", REGISTRY_PASSWORD: "p", REGISTRY_TOKEN: "" }), {
+      username: "u",
+      password: "p",
+    });
     assert.deepStrictEqual(credentialsFromEnv({ REGISTRY_TOKEN: "t" }), { token: "t" });
   });
 });
@@ -99,7 +121,11 @@ async function startFakeRegistry(): Promise<FakeRegistry> {
   const fake: Omit<FakeRegistry, "host" | "close"> = { requests, behaviour: {} };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://fake");
-    requests.push({ method: req.method ?? "", path: `${url.pathname}${url.search}`, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
+    requests.push({
+      method: req.method ?? "",
+      path: `${url.pathname}${url.search}`,
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    });
     const b = fake.behaviour;
     if (b.neverAnswer) return; // the client's own deadline must end this
     if (url.pathname === "/token") {
@@ -116,7 +142,10 @@ async function startFakeRegistry(): Promise<FakeRegistry> {
       res.writeHead(503).end();
       return;
     }
-    if (req.headers.authorization !== `Bearer ${ISSUED_TOKEN}` && req.headers.authorization !== `Bearer ${ACCESS_TOKEN}`) {
+    if (
+      req.headers.authorization !== `Bearer ${ISSUED_TOKEN}` &&
+      req.headers.authorization !== `Bearer ${ACCESS_TOKEN}`
+    ) {
       res
         .writeHead(401, {
           "WWW-Authenticate": `Bearer realm="http://${req.headers.host}/token",service="fake-registry",scope="repository:proj/repo/api:pull"`,
@@ -129,7 +158,10 @@ async function startFakeRegistry(): Promise<FakeRegistry> {
       return;
     }
     if (url.pathname === "/v2/proj/repo/api/manifests/v1.2.3") {
-      res.writeHead(200, { "Docker-Content-Digest": DIGEST, "Content-Type": "application/vnd.oci.image.index.v1+json" });
+      res.writeHead(200, {
+        "Docker-Content-Digest": DIGEST,
+        "Content-Type": "application/vnd.oci.image.index.v1+json",
+      });
       res.end(req.method === "GET" ? "{}" : undefined);
       return;
     }
@@ -160,7 +192,10 @@ describe("registry: bearer token flow and retries (in-process fake registry)", (
   const fast = { backoffMs: 10, timeoutMs: 2_000 };
 
   it("fetches a token with basic credentials from the challenge's realm, service and scope, then finds the tag", async () => {
-    const result = await checkImage(ref(), { credentials: { username: "oauth2accesstoken", password: ACCESS_TOKEN }, ...fast });
+    const result = await checkImage(ref(), {
+      credentials: { username: "oauth2accesstoken", password: ACCESS_TOKEN },
+      ...fast,
+    });
     assert.deepStrictEqual(result, {
       status: "exists",
       image: `${registry.host}/proj/repo/api:v1.2.3`,
@@ -217,7 +252,10 @@ describe("registry: bearer token flow and retries (in-process fake registry)", (
     const result = await checkImage(ref(), { credentials: { username: "oauth2accesstoken", password }, ...fast });
     assert.strictEqual(result.status, "unauthorized");
     assert.ok(!JSON.stringify(result).includes(password));
-    assert.ok(result.status === "unauthorized" && /rejected the credentials in REGISTRY_USERNAME\/REGISTRY_PASSWORD/.test(result.detail));
+    assert.ok(
+      result.status === "unauthorized" &&
+        /rejected the credentials in REGISTRY_USERNAME\/REGISTRY_PASSWORD/.test(result.detail),
+    );
   });
 
   it("sends REGISTRY_TOKEN as the bearer token without asking the token service", async () => {
@@ -262,7 +300,10 @@ describe("registry: bearer token flow and retries (in-process fake registry)", (
     const started = Date.now();
     const result = await checkImage(ref(), { credentials: {}, attempts: 2, backoffMs: 10, timeoutMs: 300 });
     assert.strictEqual(result.status, "error");
-    assert.ok(result.status === "error" && /no answer within 0.3s \(2 attempts\)/.test(result.detail), JSON.stringify(result));
+    assert.ok(
+      result.status === "error" && /no answer within 0.3s \(2 attempts\)/.test(result.detail),
+      JSON.stringify(result),
+    );
     assert.ok(Date.now() - started < 3_000);
   });
 
@@ -275,7 +316,11 @@ describe("registry: bearer token flow and retries (in-process fake registry)", (
     }) as typeof fetch;
     try {
       await checkImage(parseImageReference("ghcr.io/org/api:v1"), { credentials: {}, attempts: 1 });
-      await checkImage(parseImageReference("registry.internal:5000/org/api:v1"), { credentials: {}, attempts: 1, allowInsecure: true });
+      await checkImage(parseImageReference("registry.internal:5000/org/api:v1"), {
+        credentials: {},
+        attempts: 1,
+        allowInsecure: true,
+      });
       await checkImage(parseImageReference("localhost:5000/org/api:v1"), { credentials: {}, attempts: 1 });
       await checkImage(parseImageReference("postgres:15"), { credentials: {}, attempts: 1 });
     } finally {

@@ -38,7 +38,8 @@ describe("versions: tag rules", () => {
   });
 
   it("accepts any valid OCI tag elsewhere, but not shell syntax", () => {
-    for (const ok of ["main", "build-1234", "v1.2", "feature_x.1"]) assert.strictEqual(tagProblem(ok, { protectedStack: false }), undefined, ok);
+    for (const ok of ["main", "build-1234", "v1.2", "feature_x.1"])
+      assert.strictEqual(tagProblem(ok, { protectedStack: false }), undefined, ok);
     for (const bad of ["v1.2.3$(touch /tmp/pwned)", "v1.2.3`id`", "a;b", "-leading", "x".repeat(129), "v1 2"]) {
       assert.ok(!isOciTag(bad), bad);
       assert.match(tagProblem(bad, { protectedStack: false }) ?? "", /not a valid image tag/, bad);

@@ -57,7 +57,12 @@ export const historyCommand: CliCommand = {
     if (facts.clusterProblem) lines.push(`release revisions not shown: ${facts.clusterProblem}`);
     return {
       ok: true,
-      json: { stack, snapshotDir: facts.snapshotDir, entries: facts.history, ...(facts.clusterProblem ? { clusterProblem: facts.clusterProblem } : {}) },
+      json: {
+        stack,
+        snapshotDir: facts.snapshotDir,
+        entries: facts.history,
+        ...(facts.clusterProblem ? { clusterProblem: facts.clusterProblem } : {}),
+      },
       text: lines.join("\n"),
     };
   },

@@ -7,4 +7,11 @@ import { historyCommand } from "./history";
 import { rollbackCommand } from "./rollback";
 
 /** Every `runbook` command, in the order `runbook --help` lists them. */
-export const commands: CliCommand[] = [preflightCommand, snapshotCommand, restoreCommand, verifyCommand, historyCommand, rollbackCommand];
+export const commands: CliCommand[] = [
+  preflightCommand,
+  snapshotCommand,
+  restoreCommand,
+  verifyCommand,
+  historyCommand,
+  rollbackCommand,
+];

@@ -89,7 +89,11 @@ function textReport(options: PreflightOptions, report: PreflightReport): string 
       ? "preflight (--skip-cluster)"
       : `preflight ${options.cluster.release} in namespace ${options.cluster.target.namespace}`;
   const facts = [
-    report.firstInstall === true ? "first install" : report.releaseRevision === null ? undefined : `revision ${report.releaseRevision} (${report.releaseStatus})`,
+    report.firstInstall === true
+      ? "first install"
+      : report.releaseRevision === null
+        ? undefined
+        : `revision ${report.releaseRevision} (${report.releaseStatus})`,
     report.currentApiTag === null ? undefined : `running api ${report.currentApiTag}`,
     report.serverVersion === null ? undefined : `PostgreSQL ${report.serverVersion}`,
     report.schemaVersion === null ? undefined : `schema ${report.schemaVersion}`,
@@ -168,7 +172,9 @@ function parseImages(values: ParsedValues, protectedStack: boolean): PreflightIm
     for (const text of list.split(",")) if (text.trim() !== "") pairs.push({ flag: "--images", text });
   }
   if (pairs.length === 0) {
-    throw new UsageError("no target images: give --image api=REGISTRY/REPOSITORY:TAG (repeatable) or --images \"api=REF,orchestrator=REF\"");
+    throw new UsageError(
+      'no target images: give --image api=REGISTRY/REPOSITORY:TAG (repeatable) or --images "api=REF,orchestrator=REF"',
+    );
   }
   const images: PreflightImage[] = [];
   for (const { flag, text } of pairs) {
@@ -176,7 +182,9 @@ function parseImages(values: ParsedValues, protectedStack: boolean): PreflightIm
     const component = eq === -1 ? "" : text.slice(0, eq).trim();
     const refText = eq === -1 ? "" : text.slice(eq + 1).trim();
     if (!COMPONENT.test(component) || refText === "") {
-      throw new UsageError(`${flag} '${text}' is not COMPONENT=IMAGE: write e.g. ${flag} api=us-docker.pkg.dev/proj/repo/api:v1.2.3`);
+      throw new UsageError(
+        `${flag} '${text}' is not COMPONENT=IMAGE: write e.g. ${flag} api=us-docker.pkg.dev/proj/repo/api:v1.2.3`,
+      );
     }
     if (images.some((i) => i.component === component)) {
       throw new UsageError(`${flag}: component '${component}' is given twice; give each component one image`);
@@ -205,8 +213,9 @@ function parseDsnSecret(values: ParsedValues): { name: string; key: string } | u
   const name = slash === -1 ? text : text.slice(0, slash);
   const key = slash === -1 ? "" : text.slice(slash + 1);
   if (!isSecretName(name) || !isSecretKey(key)) {
-    throw new UsageError(`--dsn-secret '${text}' is not NAME/KEY: write e.g. --dsn-secret alexandria-db/dsn (the Secret and its key)`);
+    throw new UsageError(
+      `--dsn-secret '${text}' is not NAME/KEY: write e.g. --dsn-secret alexandria-db/dsn (the Secret and its key)`,
+    );
   }
   return { name, key };
 }
-

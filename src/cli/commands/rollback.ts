@@ -36,14 +36,21 @@ CLI on PATH with PULUMI_BACKEND_URL / PULUMI_CONFIG_PASSPHRASE as for \`pulumi u
 exit codes: 0 planned or rolled back and verified, 1 refused or failed, 2 bad usage`;
 
 function describePlan(plan: RollbackPlan): string {
-  const lines = [`rollback to version ${plan.toVersion}${plan.target ? `: ${describeTargets(plan.target.targets)}` : ""}`];
+  const lines = [
+    `rollback to version ${plan.toVersion}${plan.target ? `: ${describeTargets(plan.target.targets)}` : ""}`,
+  ];
   lines.push(plan.changes.length === 0 ? "  changes: none (the config already holds these targets)" : "  changes:");
   for (const c of plan.changes) lines.push(`    ${c.key}: ${c.from ?? "(unset)"} → ${c.to ?? "(unset)"}`);
   const s = plan.schema;
-  lines.push(`  schema: now ${s.current === undefined ? "unknown (no schemaVersionQuery)" : s.current}, version ${plan.toVersion} ran with ${s.target ?? "unrecorded"}`);
-  lines.push(`  restore: ${plan.restore.needed ? `yes, ${plan.restore.snapshot?.path ?? "?"}` : "no"}${plan.restore.reason ? ` (${plan.restore.reason})` : ""}`);
+  lines.push(
+    `  schema: now ${s.current === undefined ? "unknown (no schemaVersionQuery)" : s.current}, version ${plan.toVersion} ran with ${s.target ?? "unrecorded"}`,
+  );
+  lines.push(
+    `  restore: ${plan.restore.needed ? `yes, ${plan.restore.snapshot?.path ?? "?"}` : "no"}${plan.restore.reason ? ` (${plan.restore.reason})` : ""}`,
+  );
   lines.push("  steps:");
-  if (plan.restore.needed) lines.push("    restore: fresh snapshot of the current database, then restore the named snapshot");
+  if (plan.restore.needed)
+    lines.push("    restore: fresh snapshot of the current database, then restore the named snapshot");
   for (const step of plan.steps) lines.push(`    ${step}`);
   if (plan.refusal) lines.push(`REFUSED: ${plan.refusal}`);
   return lines.join("\n");
@@ -81,8 +88,17 @@ export const rollbackCommand: CliCommand = {
     let restoreSnapshot: "auto" | SnapshotRecord | undefined;
     if (restoreArg === "auto") restoreSnapshot = "auto";
     else if (typeof restoreArg === "string") {
-      const known = facts.history.map((e) => e.snapshot).find((s) => s !== undefined && (s.path === restoreArg || s.name === restoreArg));
-      restoreSnapshot = known ?? { name: restoreArg, path: restoreArg, manifestPath: "", sha256: "", createdAt: "", schemaVersion: null };
+      const known = facts.history
+        .map((e) => e.snapshot)
+        .find((s) => s !== undefined && (s.path === restoreArg || s.name === restoreArg));
+      restoreSnapshot = known ?? {
+        name: restoreArg,
+        path: restoreArg,
+        manifestPath: "",
+        sha256: "",
+        createdAt: "",
+        schemaVersion: null,
+      };
     }
     const plan = planRollback({
       history: facts.history,
@@ -95,7 +111,11 @@ export const rollbackCommand: CliCommand = {
     const planText = describePlan(plan);
     if (plan.refusal !== undefined || values.yes !== true) {
       const hint = plan.refusal === undefined ? "\nplan only: re-run with --yes to carry it out" : "";
-      return { ok: plan.refusal === undefined, json: { ok: plan.refusal === undefined, applied: false, plan }, text: planText + hint };
+      return {
+        ok: plan.refusal === undefined,
+        json: { ok: plan.refusal === undefined, applied: false, plan },
+        text: planText + hint,
+      };
     }
     process.stderr.write(`${planText}\n`);
     const outcome = await applyRollback(facts.stack, plan, {
@@ -110,7 +130,8 @@ export const rollbackCommand: CliCommand = {
     return {
       ok,
       json: { ok, applied: true, plan, ...outcome },
-      text: `${planText}\nrolled back: update ${outcome.update.version ?? "?"} ${outcome.update.result}; verification ${String(outcome.update.outputs.verification ?? "-")}\n` +
+      text:
+        `${planText}\nrolled back: update ${outcome.update.version ?? "?"} ${outcome.update.result}; verification ${String(outcome.update.outputs.verification ?? "-")}\n` +
         `commit Pulumi.${stack}.yaml: it now holds version ${to}'s targets`,
     };
   },

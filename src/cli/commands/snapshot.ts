@@ -95,7 +95,19 @@ export const snapshotCommand: CliCommand = {
     const connection = connectionFromEnv(env);
 
     const outcome = await withInterruption("the snapshot", (signal) =>
-      takeSnapshot({ connection, parentEnv: env, outDir, name, format, jobs, compress, schemaVersionQuery, context, companions, signal }),
+      takeSnapshot({
+        connection,
+        parentEnv: env,
+        outDir,
+        name,
+        format,
+        jobs,
+        compress,
+        schemaVersionQuery,
+        context,
+        companions,
+        signal,
+      }),
     );
     return { ok: true, json: snapshotJson(outcome), text: snapshotText(outcome) };
   },
@@ -103,7 +115,8 @@ export const snapshotCommand: CliCommand = {
 
 function parseFormat(value: ParsedValues[string]): SnapshotFormat {
   if (value === undefined) return DEFAULT_FORMAT;
-  if (typeof value === "string" && (SNAPSHOT_FORMATS as readonly string[]).includes(value)) return value as SnapshotFormat;
+  if (typeof value === "string" && (SNAPSHOT_FORMATS as readonly string[]).includes(value))
+    return value as SnapshotFormat;
   throw new UsageError(`--format '${String(value)}' is not a format: use custom or directory`);
 }
 
@@ -120,10 +133,19 @@ function parseCompanions(values: ParsedValues, env: NodeJS.ProcessEnv): Companio
   const namespace = values["kube-namespace"];
   let kubeSecrets: CompanionRequest["kubeSecrets"];
   if (typeof list === "string" && list.trim() !== "") {
-    const names = [...new Set(list.split(",").map((n) => n.trim()).filter((n) => n !== ""))];
+    const names = [
+      ...new Set(
+        list
+          .split(",")
+          .map((n) => n.trim())
+          .filter((n) => n !== ""),
+      ),
+    ];
     const bad = names.filter((n) => !isSecretName(n));
     if (bad.length > 0) {
-      throw new UsageError(`--kube-secrets: ${bad.map((n) => `'${n}'`).join(", ")} is not a Secret name: use lower-case DNS names, comma-separated`);
+      throw new UsageError(
+        `--kube-secrets: ${bad.map((n) => `'${n}'`).join(", ")} is not a Secret name: use lower-case DNS names, comma-separated`,
+      );
     }
     if (typeof namespace !== "string" || namespace === "") {
       throw new UsageError("--kube-secrets needs --kube-namespace NS: the namespace the Secrets are in");
@@ -133,7 +155,9 @@ function parseCompanions(values: ParsedValues, env: NodeJS.ProcessEnv): Companio
     const context = env[KUBE_CONTEXT_ENV];
     kubeSecrets = { names, target: { namespace, ...(context ? { context } : {}) } };
   } else if (typeof namespace === "string" && namespace !== "") {
-    throw new UsageError("--kube-namespace is only used with --kube-secrets: name the Secrets to save, or leave it out");
+    throw new UsageError(
+      "--kube-namespace is only used with --kube-secrets: name the Secrets to save, or leave it out",
+    );
   }
   const redisUrl = env[REDIS_URL_ENV];
   const redis = redisUrl === undefined || redisUrl.trim() === "" ? undefined : redisSourceFromUrl(redisUrl.trim());
@@ -193,7 +217,10 @@ function snapshotText(outcome: SnapshotOutcome): string {
   ];
   if (m.schemaVersion !== null) lines.push(`schema:    ${m.schemaVersion}`);
   for (const c of m.companions ?? []) {
-    const what = c.kind === "kubernetes-secrets" ? `Secrets ${(c.secrets ?? []).join(", ")} of ${c.namespace}` : `Redis ${c.source}`;
+    const what =
+      c.kind === "kubernetes-secrets"
+        ? `Secrets ${(c.secrets ?? []).join(", ")} of ${c.namespace}`
+        : `Redis ${c.source}`;
     lines.push(`also:      ${what} → ${c.path} (${c.bytes} bytes, sha256 ${c.sha256})`);
   }
   return lines.join("\n");

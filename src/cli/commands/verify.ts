@@ -77,14 +77,22 @@ export const verifyCommand: CliCommand = {
     if (report.ok) {
       lines.push("verify: every check passed");
     } else {
-      lines.push(`verify: FAILED (${failed.join(", ")})`, "The way back:", ...(report.wayBack ?? []).map((l) => `  ${l}`));
+      lines.push(
+        `verify: FAILED (${failed.join(", ")})`,
+        "The way back:",
+        ...(report.wayBack ?? []).map((l) => `  ${l}`),
+      );
     }
     return { ok: report.ok, json: { ...report }, text: lines.join("\n") };
   },
 };
 
 function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): VerifyOptions {
-  const baseUrl = requiredString(values, "base-url", "the application's address, e.g. --base-url https://alexandria.example.com");
+  const baseUrl = requiredString(
+    values,
+    "base-url",
+    "the application's address, e.g. --base-url https://alexandria.example.com",
+  );
   let parsed: URL;
   try {
     parsed = new URL(baseUrl);
@@ -101,12 +109,17 @@ function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Verify
   const healthPath = optionalString(values, "health-path");
   let app: VerifyOptions["app"];
   if (healthPath !== undefined) {
-    if (!healthPath.startsWith("/")) throw new UsageError(`--health-path must start with '/', e.g. /api/governance/health`);
+    if (!healthPath.startsWith("/"))
+      throw new UsageError(`--health-path must start with '/', e.g. /api/governance/health`);
     app = { kind: "health", healthPath };
   } else {
     app = {
       kind: "alexandria",
-      expectTier: requiredString(values, "expect-tier", "the license tier this environment must run, e.g. --expect-tier enterprise"),
+      expectTier: requiredString(
+        values,
+        "expect-tier",
+        "the license tier this environment must run, e.g. --expect-tier enterprise",
+      ),
       firstInstall: values["first-install"] === true,
       licenseWarnDays: wholeNumber(values, "license-warn-days", 30, 0),
       ...(values["max-seats"] === undefined ? {} : { maxSeats: wholeNumber(values, "max-seats", 0, 0) }),
@@ -121,7 +134,9 @@ function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Verify
   if (releaseProblem !== undefined) throw new UsageError(`--release '${release}' ${releaseProblem}`);
 
   if ((namespace === undefined) !== (release === undefined)) {
-    throw new UsageError("--namespace and --release go together (to read the api logs): give both, or neither to skip api-logs");
+    throw new UsageError(
+      "--namespace and --release go together (to read the api logs): give both, or neither to skip api-logs",
+    );
   }
   const context = optionalString(values, "context");
   const logLines = wholeNumber(values, "log-lines", 50, 1);
@@ -136,7 +151,9 @@ function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Verify
     requestTimeoutMs: seconds(values, "request-timeout", 10) * 1000,
     ...(namespace === undefined || release === undefined
       ? {}
-      : { cluster: { target: { namespace, ...(context === undefined ? {} : { context }) }, release, lines: logLines } }),
+      : {
+          cluster: { target: { namespace, ...(context === undefined ? {} : { context }) }, release, lines: logLines },
+        }),
     env,
   };
 }
@@ -160,6 +177,7 @@ function seconds(values: ParsedValues, flag: string, fallback: number): number {
   const value = optionalString(values, flag);
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || n <= 0) throw new UsageError(`--${flag} must be a number of seconds above 0, got '${value}'`);
+  if (!/^\d+(\.\d+)?$/.test(value) || n <= 0)
+    throw new UsageError(`--${flag} must be a number of seconds above 0, got '${value}'`);
   return n;
 }

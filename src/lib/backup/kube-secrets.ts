@@ -23,7 +23,11 @@ const DROPPED_ANNOTATIONS = ["kubectl.kubernetes.io/last-applied-configuration"]
  * puts back: server-set fields (uid, resourceVersion, managedFields, timestamps, owners) are dropped, so the
  * file applies to the same or a re-created namespace. A missing Secret fails the backup, naming it.
  */
-export async function exportSecrets(names: readonly string[], target: KubeTarget, env: NodeJS.ProcessEnv): Promise<string> {
+export async function exportSecrets(
+  names: readonly string[],
+  target: KubeTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   const items: SecretObject[] = [];
   for (const name of names) {
     let secret: SecretObject;

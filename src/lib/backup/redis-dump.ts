@@ -12,14 +12,22 @@ const PROCESS_TIMEOUT_MS = 30 * 60_000;
  * consistent point-in-time snapshot and streams it, as a replica's first sync does. The password reaches
  * redis-cli as REDISCLI_AUTH in its environment, never on its command line. The file is checked to be an RDB.
  */
-export async function dumpRedis(source: RedisSource, file: string, parentEnv: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<void> {
+export async function dumpRedis(
+  source: RedisSource,
+  file: string,
+  parentEnv: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<void> {
   const argv = [
-    "-h", source.host,
-    "-p", String(source.port),
+    "-h",
+    source.host,
+    "-p",
+    String(source.port),
     ...(source.username === undefined ? [] : ["--user", source.username]),
     ...(source.tls ? ["--tls"] : []),
     "--no-auth-warning",
-    "--rdb", file,
+    "--rdb",
+    file,
   ];
   const env: NodeJS.ProcessEnv = { PATH: parentEnv.PATH, HOME: parentEnv.HOME, LANG: parentEnv.LANG };
   if (source.password !== undefined) env.REDISCLI_AUTH = source.password;
@@ -35,14 +43,19 @@ export async function dumpRedis(source: RedisSource, file: string, parentEnv: No
         }
         const code = (err as NodeJS.ErrnoException).code;
         if (code === "ENOENT") {
-          reject(new OperationFailed("redis-cli is not on PATH: install it (Debian/Ubuntu: apt-get install redis-tools)"));
+          reject(
+            new OperationFailed("redis-cli is not on PATH: install it (Debian/Ubuntu: apt-get install redis-tools)"),
+          );
           return;
         }
         if (code === "ABORT_ERR") {
           reject(err);
           return;
         }
-        const said = `${stderr}\n${stdout}`.split("\n").map((l) => l.trim()).filter((l) => l !== "");
+        const said = `${stderr}\n${stdout}`
+          .split("\n")
+          .map((l) => l.trim())
+          .filter((l) => l !== "");
         const reason = said[said.length - 1] ?? `exit code ${String(err.code)}`;
         const hint = /NOPERM|unknown command|not allowed|SYNC/i.test(reason)
           ? "; the Redis user needs permission for SYNC (managed Redis services often refuse it: back up with the provider's snapshots and leave redisUrl empty)"
@@ -61,6 +74,8 @@ export async function dumpRedis(source: RedisSource, file: string, parentEnv: No
     await handle.close();
   }
   if (head.toString("latin1") !== RDB_MAGIC) {
-    throw new OperationFailed(`redis-cli --rdb from ${describeRedisSource(source)} wrote a file that is not an RDB dump`);
+    throw new OperationFailed(
+      `redis-cli --rdb from ${describeRedisSource(source)} wrote a file that is not an RDB dump`,
+    );
   }
 }

@@ -2,7 +2,10 @@ import { InvalidImageReference, parseImageReference } from "../registry/referenc
 import { instanceSelector, KubeTarget, kubectlJson } from "./kubectl";
 
 interface DeploymentList {
-  items?: { metadata?: { name?: string }; spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } } }[];
+  items?: {
+    metadata?: { name?: string };
+    spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
+  }[];
 }
 
 export interface RunningImage {

@@ -16,7 +16,11 @@ interface SecretList {
  * Helm (v3, default storage driver) keeps one Secret per revision labelled owner=helm, name, version, status;
  * reading those needs no helm binary and gives the same answer as `helm history`.
  */
-export async function readHelmHistory(release: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<HelmRevision[]> {
+export async function readHelmHistory(
+  release: string,
+  target: KubeTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<HelmRevision[]> {
   const list = await kubectlJson<SecretList>(
     ["get", "secrets", "-l", `owner=helm,name=${release}`, "--field-selector", "type=helm.sh/release.v1"],
     target,
@@ -42,7 +46,9 @@ export function latestRevision(history: readonly HelmRevision[]): HelmRevision |
 
 /** The revision `helm rollback` should go back to: the newest one before `current` that was ever deployed. */
 export function previousGoodRevision(history: readonly HelmRevision[], current: number): HelmRevision | undefined {
-  return [...history].reverse().find((r) => r.revision < current && (r.status === "superseded" || r.status === "deployed"));
+  return [...history]
+    .reverse()
+    .find((r) => r.revision < current && (r.status === "superseded" || r.status === "deployed"));
 }
 
 /** Helm refuses to upgrade while a revision is pending ("another operation is in progress"). */

@@ -49,12 +49,24 @@ export function kubectl(args: readonly string[], target: KubeTarget, env: NodeJS
         const command = `kubectl ${args.join(" ")}`;
         const code = (err as NodeJS.ErrnoException).code;
         if (code === "ENOENT") {
-          reject(new KubectlError("kubectl is not on PATH: install kubectl (or run preflight with --skip-cluster)", false, ""));
+          reject(
+            new KubectlError(
+              "kubectl is not on PATH: install kubectl (or run preflight with --skip-cluster)",
+              false,
+              "",
+            ),
+          );
         } else if (err.killed) {
           reject(new KubectlError(`${command} did not finish within ${PROCESS_TIMEOUT_MS / 1000}s`, false, stderr));
         } else {
           const reason = lastMeaningfulLine(stderr) ?? `exit code ${String(err.code)}`;
-          reject(new KubectlError(`${command} failed in namespace ${target.namespace}: ${reason}`, /\bNotFound\b|not found/.test(stderr), stderr));
+          reject(
+            new KubectlError(
+              `${command} failed in namespace ${target.namespace}: ${reason}`,
+              /\bNotFound\b|not found/.test(stderr),
+              stderr,
+            ),
+          );
         }
       },
     );

@@ -14,12 +14,17 @@ export async function readContainerLogs(
   container = "api",
 ): Promise<string[]> {
   try {
-    const out = await kubectl(["logs", "-l", instanceSelector(release), "-c", container, `--tail=${lines}`, "--prefix"], target, env);
+    const out = await kubectl(
+      ["logs", "-l", instanceSelector(release), "-c", container, `--tail=${lines}`, "--prefix"],
+      target,
+      env,
+    );
     return splitLines(out);
   } catch (err) {
     // With a selector, kubectl gives up when any selected pod (orchestrator, dashboard) lacks the container;
     // then ask only the pods that have it.
-    if (!(err instanceof KubectlError) || !/container .*\bis not valid|container .* not found/i.test(err.stderr)) throw err;
+    if (!(err instanceof KubectlError) || !/container .*\bis not valid|container .* not found/i.test(err.stderr))
+      throw err;
   }
   const pods = await listReleasePods(release, target, env);
   const names = pods
@@ -28,7 +33,11 @@ export async function readContainerLogs(
     .filter((n): n is string => n !== undefined);
   const out: string[] = [];
   for (const name of names) {
-    out.push(...splitLines(await kubectl(["logs", `pod/${name}`, "-c", container, `--tail=${lines}`, "--prefix"], target, env)));
+    out.push(
+      ...splitLines(
+        await kubectl(["logs", `pod/${name}`, "-c", container, `--tail=${lines}`, "--prefix"], target, env),
+      ),
+    );
   }
   return out;
 }

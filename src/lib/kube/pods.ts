@@ -41,7 +41,11 @@ export async function listReleasePods(release: string, target: KubeTarget, env: 
 }
 
 /** Are all of the release's pods Running and Ready, none crash-looping? */
-export async function checkPodsHealthy(release: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<PodsHealth> {
+export async function checkPodsHealthy(
+  release: string,
+  target: KubeTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<PodsHealth> {
   return assessPods(await listReleasePods(release, target, env));
 }
 

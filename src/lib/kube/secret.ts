@@ -11,7 +11,12 @@ export class SecretKeyMissing extends Error {}
  * The base64-decoded value of one key of a Secret (the database DSN). The value is returned to the caller
  * only: it is never logged, and kubectl's stdout never reaches an error message.
  */
-export async function readSecretKey(name: string, key: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<string> {
+export async function readSecretKey(
+  name: string,
+  key: string,
+  target: KubeTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
   let secret: Secret;
   try {
     secret = await kubectlJson<Secret>(["get", "secret", name], target, env);
@@ -29,6 +34,7 @@ export async function readSecretKey(name: string, key: string, target: KubeTarge
     );
   }
   const value = Buffer.from(encoded, "base64").toString("utf8");
-  if (value.trim() === "") throw new SecretKeyMissing(`key '${key}' of secret ${name} in namespace ${target.namespace} is empty`);
+  if (value.trim() === "")
+    throw new SecretKeyMissing(`key '${key}' of secret ${name} in namespace ${target.namespace} is empty`);
   return value;
 }

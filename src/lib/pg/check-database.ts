@@ -73,7 +73,11 @@ async function readSchemaVersion(client: Client, connection: PgConnection, query
     // A read-only transaction so the query cannot write; the extended protocol accepts exactly one statement,
     // so a `; commit; ...` cannot end that transaction. rowMode array: the first column whatever its name.
     await client.query("begin read only");
-    const config: QueryArrayConfig & { queryMode: "extended" } = { text: query, rowMode: "array", queryMode: "extended" };
+    const config: QueryArrayConfig & { queryMode: "extended" } = {
+      text: query,
+      rowMode: "array",
+      queryMode: "extended",
+    };
     rows = (await client.query(config)).rows;
     await client.query("commit");
   } catch (err) {

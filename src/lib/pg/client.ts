@@ -79,7 +79,9 @@ function tlsOptions(connection: PgConnection, mode: string): ClientConfig["ssl"]
     tls.rejectUnauthorized = false;
   } else if (mode === "require" || mode === "verify-ca") {
     if (rootCert === undefined) {
-      throw new UsageError(`sslmode=verify-ca needs a CA certificate: add sslrootcert=/path/to/ca.crt to ${PG_DSN_ENV}`);
+      throw new UsageError(
+        `sslmode=verify-ca needs a CA certificate: add sslrootcert=/path/to/ca.crt to ${PG_DSN_ENV}`,
+      );
     }
     // libpq: check the chain against the CA, not the host name.
     tls.checkServerIdentity = () => undefined;

@@ -118,9 +118,10 @@ const LIST_SETTINGS = new Set([
 export function settingStatements(client: Client, name: string, p: DatabaseProperties): string[] {
   const statements: string[] = [];
   for (const { role, config } of p.settings) {
-    const target = role === null
-      ? `ALTER DATABASE ${client.escapeIdentifier(name)}`
-      : `ALTER ROLE ${client.escapeIdentifier(role)} IN DATABASE ${client.escapeIdentifier(name)}`;
+    const target =
+      role === null
+        ? `ALTER DATABASE ${client.escapeIdentifier(name)}`
+        : `ALTER ROLE ${client.escapeIdentifier(role)} IN DATABASE ${client.escapeIdentifier(name)}`;
     for (const entry of config) {
       const eq = entry.indexOf("=");
       const setting = entry.slice(0, eq);

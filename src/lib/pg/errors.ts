@@ -42,7 +42,10 @@ function diagnose(err: unknown, connection: PgConnection): Diagnosis {
     case "EHOSTUNREACH":
     case "ENETUNREACH":
     case "ETIMEDOUT":
-      return { reason: `${where} is unreachable (${e.code})`, fix: "check the network path and firewalls to the server" };
+      return {
+        reason: `${where} is unreachable (${e.code})`,
+        fix: "check the network path and firewalls to the server",
+      };
     default:
       break;
   }
@@ -53,7 +56,10 @@ function diagnose(err: unknown, connection: PgConnection): Diagnosis {
     };
   }
   if (/does not support SSL/i.test(message)) {
-    return { reason: message, fix: `the server has no TLS: set sslmode=disable or prefer in ${PG_DSN_ENV}, or enable ssl on the server` };
+    return {
+      reason: message,
+      fix: `the server has no TLS: set sslmode=disable or prefer in ${PG_DSN_ENV}, or enable ssl on the server`,
+    };
   }
   if (/certificate|self[- ]signed|SSL|TLS/i.test(message)) {
     return { reason: message, fix: `check sslmode and sslrootcert in ${PG_DSN_ENV} against the server's certificate` };
@@ -80,12 +86,14 @@ export function queryFailed(what: string, err: unknown, connection: PgConnection
  * when the message is not one of the common connection problems.
  */
 export function libpqHint(stderr: string): string | undefined {
-  if (/password authentication failed|no password supplied/i.test(stderr)) return `check the user and password in ${PG_DSN_ENV}`;
+  if (/password authentication failed|no password supplied/i.test(stderr))
+    return `check the user and password in ${PG_DSN_ENV}`;
   if (/database ".*" does not exist/i.test(stderr)) return `check the database name (the URL path) in ${PG_DSN_ENV}`;
   if (/Connection refused|could not connect|timeout expired|could not translate host name/i.test(stderr)) {
     return `check the host and port in ${PG_DSN_ENV} and that the server is running`;
   }
-  if (/no pg_hba\.conf entry/i.test(stderr)) return "the server's pg_hba.conf refuses this connection; ask the DBA to allow it";
+  if (/no pg_hba\.conf entry/i.test(stderr))
+    return "the server's pg_hba.conf refuses this connection; ask the DBA to allow it";
   if (/server version mismatch|unsupported version/i.test(stderr)) {
     return "install PostgreSQL client tools of the server's (or the dump's) major version and put them first on PATH";
   }

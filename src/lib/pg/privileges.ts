@@ -12,7 +12,11 @@ export interface RolePrivileges {
   readonly ownsDatabase: boolean;
 }
 
-export async function readRolePrivileges(client: Client, connection: PgConnection, database: string): Promise<RolePrivileges> {
+export async function readRolePrivileges(
+  client: Client,
+  connection: PgConnection,
+  database: string,
+): Promise<RolePrivileges> {
   try {
     const { rows } = await client.query(
       `select r.rolname as role, r.rolsuper as superuser, r.rolcreatedb as createdb,
@@ -21,7 +25,8 @@ export async function readRolePrivileges(client: Client, connection: PgConnectio
         where r.rolname = current_user and d.datname = $1`,
       [database],
     );
-    if (rows.length === 0) throw new OperationFailed(`database ${database} does not exist on ${connection.host}:${connection.port}`);
+    if (rows.length === 0)
+      throw new OperationFailed(`database ${database} does not exist on ${connection.host}:${connection.port}`);
     const row = rows[0];
     return {
       role: row.role,

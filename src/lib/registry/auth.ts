@@ -18,7 +18,8 @@ export interface AuthChallenge {
 
 /** Credentials reach the registry client only through the environment, never argv. */
 export function credentialsFromEnv(env: NodeJS.ProcessEnv): RegistryCredentials {
-  const pick = (name: string): string | undefined => (env[name] !== undefined && env[name] !== "" ? env[name] : undefined);
+  const pick = (name: string): string | undefined =>
+    env[name] !== undefined && env[name] !== "" ? env[name] : undefined;
   const username = pick("REGISTRY_USERNAME");
   const password = pick("REGISTRY_PASSWORD");
   const token = pick("REGISTRY_TOKEN");
@@ -29,7 +30,9 @@ export function credentialsFromEnv(env: NodeJS.ProcessEnv): RegistryCredentials 
   };
 }
 
-export function hasBasicCredentials(c: RegistryCredentials): c is RegistryCredentials & { username: string; password: string } {
+export function hasBasicCredentials(
+  c: RegistryCredentials,
+): c is RegistryCredentials & { username: string; password: string } {
   return c.username !== undefined && c.password !== undefined;
 }
 

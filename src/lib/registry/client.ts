@@ -58,7 +58,11 @@ export async function checkImage(ref: ImageReference, options: RegistryClientOpt
     return await new ManifestProbe(ref, options).run();
   } catch (err) {
     if (err instanceof CheckEnded) return err.result;
-    return { status: "error", image: formatImageReference(ref), detail: describeFetchError(err, options.timeoutMs ?? 10_000) };
+    return {
+      status: "error",
+      image: formatImageReference(ref),
+      detail: describeFetchError(err, options.timeoutMs ?? 10_000),
+    };
   }
 }
 
@@ -136,7 +140,9 @@ class ManifestProbe {
     }
     if (basic !== undefined) {
       if (!hasBasicCredentials(credentials)) {
-        throw this.unauthorized(`registry ${this.ref.registry} requires credentials for ${this.image}: ${HOW_TO_AUTHENTICATE}`);
+        throw this.unauthorized(
+          `registry ${this.ref.registry} requires credentials for ${this.image}: ${HOW_TO_AUTHENTICATE}`,
+        );
       }
       return basicAuthorization(credentials.username, credentials.password);
     }
@@ -149,13 +155,16 @@ class ManifestProbe {
   private async fetchToken(challenge: AuthChallenge): Promise<string> {
     const realm = new URL(challenge.params.realm!);
     if (realm.protocol !== "https:" && !(this.options.allowInsecure === true || isLoopbackHost(realm.hostname))) {
-      throw this.error(`registry ${this.ref.registry} sent a token realm over plain HTTP (${realm.origin}); refusing to use it`);
+      throw this.error(
+        `registry ${this.ref.registry} sent a token realm over plain HTTP (${realm.origin}); refusing to use it`,
+      );
     }
     if (challenge.params.service !== undefined) realm.searchParams.set("service", challenge.params.service);
     realm.searchParams.set("scope", challenge.params.scope ?? `repository:${this.ref.repository}:pull`);
     const { credentials } = this.options;
     const headers: Record<string, string> = {};
-    if (hasBasicCredentials(credentials)) headers.Authorization = basicAuthorization(credentials.username, credentials.password);
+    if (hasBasicCredentials(credentials))
+      headers.Authorization = basicAuthorization(credentials.username, credentials.password);
 
     const res = await this.request(realm.toString(), { method: "GET", headers });
     if (res.status === 401 || res.status === 403) {
@@ -189,7 +198,11 @@ class ManifestProbe {
           ...optional("mediaType", res.headers.get("content-type")),
         };
       case 404:
-        return { status: "missing", image: this.image, detail: `${this.image} not found in registry ${this.ref.registry}` };
+        return {
+          status: "missing",
+          image: this.image,
+          detail: `${this.image} not found in registry ${this.ref.registry}`,
+        };
       case 401:
       case 403: {
         const denied = res.status === 403 ? "denied access to" : "did not accept the credentials for";

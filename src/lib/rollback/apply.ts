@@ -24,7 +24,10 @@ export async function stackDsn(config: PlainConfig, env: NodeJS.ProcessEnv): Pro
 }
 
 /** The schema version now, by the stack's schemaVersionQuery; undefined when none is configured. */
-export async function currentSchemaVersion(config: PlainConfig, dsn: string | undefined): Promise<string | null | undefined> {
+export async function currentSchemaVersion(
+  config: PlainConfig,
+  dsn: string | undefined,
+): Promise<string | null | undefined> {
   const query = configValue(config, "schemaVersionQuery");
   if (query === undefined) return undefined;
   if (dsn === undefined) {
@@ -44,13 +47,22 @@ function runbookEntry(): string {
 }
 
 /** Runs `runbook restore` as operators would, the DSN in its environment only. Resolves its JSON result. */
-export function runRestore(snapshotPath: string, preRestoreDir: string, dsn: string, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+export function runRestore(
+  snapshotPath: string,
+  preRestoreDir: string,
+  dsn: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Record<string, unknown>> {
   const cli = runbookEntry();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, "restore", "--snapshot", snapshotPath, "--pre-restore-dir", preRestoreDir, "--yes", "--json"], {
-      env: { ...env, PG_DSN: dsn },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [cli, "restore", "--snapshot", snapshotPath, "--pre-restore-dir", preRestoreDir, "--yes", "--json"],
+      {
+        env: { ...env, PG_DSN: dsn },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -65,7 +77,13 @@ export function runRestore(snapshotPath: string, preRestoreDir: string, dsn: str
         // reported below with stderr
       }
       if (code === 0) resolve(json);
-      else reject(new OperationFailed(`restore of ${snapshotPath} failed: ${redactSecrets(String(json.error ?? stderr.trim()), { ...env, PG_DSN: dsn })}`, json));
+      else
+        reject(
+          new OperationFailed(
+            `restore of ${snapshotPath} failed: ${redactSecrets(String(json.error ?? stderr.trim()), { ...env, PG_DSN: dsn })}`,
+            json,
+          ),
+        );
     });
   });
 }
@@ -98,7 +116,14 @@ export interface RollbackOutcome {
 export async function applyRollback(
   stack: Stack,
   plan: RollbackPlan,
-  ctx: { config: PlainConfig; current: TargetVersions; snapshotDir: string; dsn?: string; env: NodeJS.ProcessEnv; progress: (line: string) => void },
+  ctx: {
+    config: PlainConfig;
+    current: TargetVersions;
+    snapshotDir: string;
+    dsn?: string;
+    env: NodeJS.ProcessEnv;
+    progress: (line: string) => void;
+  },
 ): Promise<RollbackOutcome> {
   if (plan.refusal !== undefined || plan.target === undefined) throw new OperationFailed(plan.refusal ?? "no target");
   let restore: Record<string, unknown> | undefined;
@@ -106,7 +131,9 @@ export async function applyRollback(
     if (ctx.dsn === undefined) throw new OperationFailed("a restore is needed but no DSN is known: set PG_DSN");
     ctx.progress(`restoring ${plan.restore.snapshot.path} (a fresh snapshot of the current database is taken first)`);
     restore = await runRestore(plan.restore.snapshot.path, ctx.snapshotDir, ctx.dsn, ctx.env);
-    ctx.progress(`restored; the previous database is kept as ${String(restore.keptDatabase ?? "?")}, its snapshot is ${JSON.stringify(restore.preRestoreSnapshot ?? null)}`);
+    ctx.progress(
+      `restored; the previous database is kept as ${String(restore.keptDatabase ?? "?")}, its snapshot is ${JSON.stringify(restore.preRestoreSnapshot ?? null)}`,
+    );
   }
   await setTargetConfig(stack, ctx.current, plan.target.targets);
   ctx.progress(`stack config set to version ${plan.toVersion}'s targets; running pulumi up`);
@@ -114,9 +141,14 @@ export async function applyRollback(
     const result = await stack.up({ onOutput: (out) => ctx.progress(out.replace(/\n$/, "")), color: "never" });
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(result.outputs)) outputs[k] = v.secret ? "[secret]" : v.value;
-    return { ...(restore ? { restore } : {}), update: { result: String(result.summary.result), version: result.summary.version, outputs } };
+    return {
+      ...(restore ? { restore } : {}),
+      update: { result: String(result.summary.result), version: result.summary.version, outputs },
+    };
   } catch (err) {
-    const restoreNote = restore ? ` The database was restored; the pre-restore snapshot is ${JSON.stringify(restore.preRestoreSnapshot)}.` : "";
+    const restoreNote = restore
+      ? ` The database was restored; the pre-restore snapshot is ${JSON.stringify(restore.preRestoreSnapshot)}.`
+      : "";
     throw new OperationFailed(
       `pulumi up for the rollback failed: ${redactSecrets((err as Error).message.split("\n").slice(-15).join("\n"), ctx.env)}\n` +
         `The stack config now holds version ${plan.toVersion}'s targets; fix the cause and run \`pulumi up\` again, or ` +

@@ -47,9 +47,18 @@ function schemaOfTarget(history: readonly HistoryEntry[], toVersion: number): Sn
 export function planRollback(req: RollbackRequest): RollbackPlan {
   const target = req.history.find((e) => e.version === req.toVersion);
   const versions = req.history.map((e) => e.version).join(", ") || "none";
-  const base = { toVersion: req.toVersion, changes: [], steps: PIPELINE_STEPS, schema: {}, restore: { needed: false, reason: "" } };
+  const base = {
+    toVersion: req.toVersion,
+    changes: [],
+    steps: PIPELINE_STEPS,
+    schema: {},
+    restore: { needed: false, reason: "" },
+  };
   if (target === undefined) {
-    return { ...base, refusal: `the stack has no version ${req.toVersion} (versions: ${versions}); see \`runbook history\`` };
+    return {
+      ...base,
+      refusal: `the stack has no version ${req.toVersion} (versions: ${versions}); see \`runbook history\``,
+    };
   }
   if (target.kind !== "update" || target.result !== "succeeded") {
     return {
@@ -59,7 +68,11 @@ export function planRollback(req: RollbackRequest): RollbackPlan {
     };
   }
   if (Object.keys(target.targets.imageTags).length === 0) {
-    return { ...base, target, refusal: `version ${req.toVersion} recorded no imageTags in its config; nothing to re-apply` };
+    return {
+      ...base,
+      target,
+      refusal: `version ${req.toVersion} recorded no imageTags in its config; nothing to re-apply`,
+    };
   }
   const changes = targetChanges(req.current, target.targets);
   const later = schemaOfTarget(req.history, req.toVersion);
@@ -74,7 +87,11 @@ export function planRollback(req: RollbackRequest): RollbackPlan {
   if (named !== undefined) {
     return {
       ...plan,
-      restore: { needed: true, snapshot: named, reason: `restore ${named.path} (schema ${named.schemaVersion ?? "unrecorded"}) as asked` },
+      restore: {
+        needed: true,
+        snapshot: named,
+        reason: `restore ${named.path} (schema ${named.schemaVersion ?? "unrecorded"}) as asked`,
+      },
     };
   }
   if (req.restoreSnapshot === "auto" && later === undefined) {

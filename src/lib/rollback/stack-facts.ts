@@ -55,7 +55,9 @@ export async function readSnapshots(dir: string, stackName: string): Promise<Sna
       createdAt: manifest.createdAt,
       schemaVersion: manifest.schemaVersion,
       ...(manifest.context === undefined ? {} : { context: manifest.context }),
-      ...(manifest.companions === undefined ? {} : { companions: manifest.companions.map((c) => ({ kind: c.kind, path: c.path })) }),
+      ...(manifest.companions === undefined
+        ? {}
+        : { companions: manifest.companions.map((c) => ({ kind: c.kind, path: c.path })) }),
     });
   }
   return out;
@@ -66,7 +68,11 @@ interface SecretList {
 }
 
 /** Helm's revisions of the release with the time each was created (its storage Secret's creationTimestamp). */
-export async function readReleaseRevisions(release: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<ReleaseRevisionRecord[]> {
+export async function readReleaseRevisions(
+  release: string,
+  target: KubeTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<ReleaseRevisionRecord[]> {
   const list = await kubectlJson<SecretList>(
     ["get", "secrets", "-l", `owner=helm,name=${release}`, "--field-selector", "type=helm.sh/release.v1"],
     target,
@@ -89,7 +95,12 @@ type Update = Awaited<ReturnType<Stack["history"]>>[number];
  * each operation from 1. Where none is recorded, number them the same way: oldest first, from 1.
  */
 export function numberUpdates(updates: readonly Update[]): UpdateRecord[] {
-  const records = updates.map((u) => ({ ...u, version: u.version ?? 0, result: String(u.result), kind: String(u.kind) }));
+  const records = updates.map((u) => ({
+    ...u,
+    version: u.version ?? 0,
+    result: String(u.result),
+    kind: String(u.kind),
+  }));
   if (records.some((u) => u.version > 0)) return records;
   return records
     .sort((a, b) => new Date(a.startTime).getTime() - new Date(b.startTime).getTime())
@@ -106,7 +117,11 @@ export interface StackFacts {
 }
 
 /** Reads a stack's history, config, snapshots and (unless told not to) its release's revisions. */
-export async function readStackFacts(stackName: string, env: NodeJS.ProcessEnv, opts: { cluster: boolean }): Promise<StackFacts> {
+export async function readStackFacts(
+  stackName: string,
+  env: NodeJS.ProcessEnv,
+  opts: { cluster: boolean },
+): Promise<StackFacts> {
   const stack = await openStack(stackName);
   const [updates, config] = await Promise.all([stack.history(undefined, undefined, false), stack.getAllConfig()]);
   const workDir = stack.workspace.workDir;

@@ -50,7 +50,8 @@ export function targetChanges(from: TargetVersions, to: TargetVersions): { key: 
   const changes: { key: string; from?: string; to?: string }[] = [];
   const components = [...new Set([...Object.keys(from.imageTags), ...Object.keys(to.imageTags)])].sort();
   for (const c of components) {
-    if (from.imageTags[c] !== to.imageTags[c]) changes.push({ key: `imageTags.${c}`, from: from.imageTags[c], to: to.imageTags[c] });
+    if (from.imageTags[c] !== to.imageTags[c])
+      changes.push({ key: `imageTags.${c}`, from: from.imageTags[c], to: to.imageTags[c] });
   }
   for (const key of TARGET_KEYS) {
     if (from[key] !== to[key]) changes.push({ key, from: from[key], to: to[key] });

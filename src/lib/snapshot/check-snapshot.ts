@@ -27,7 +27,9 @@ export async function loadSnapshot(snapshotArg: string): Promise<LoadedSnapshot>
   const manifestPath = manifestPathFor(snapshotArg);
   const given = path.resolve(snapshotArg);
   if (given !== manifestPath && !(await isPresent(given))) {
-    throw new UsageError(`--snapshot ${snapshotArg} does not exist: give the path of a snapshot (DIR/NAME.dump or DIR/NAME)`);
+    throw new UsageError(
+      `--snapshot ${snapshotArg} does not exist: give the path of a snapshot (DIR/NAME.dump or DIR/NAME)`,
+    );
   }
   const manifest = await readManifest(manifestPath);
   if (!isManifest(manifest)) {
@@ -36,7 +38,8 @@ export async function loadSnapshot(snapshotArg: string): Promise<LoadedSnapshot>
         "source database and server version the restore checks; restore a snapshot taken by 'runbook snapshot'",
     );
   }
-  const snapshotPath = given === manifestPath ? path.join(path.dirname(manifestPath), path.basename(manifest.path)) : given;
+  const snapshotPath =
+    given === manifestPath ? path.join(path.dirname(manifestPath), path.basename(manifest.path)) : given;
   const stat = await fs.stat(snapshotPath).catch(() => undefined);
   if (stat === undefined) throw new UsageError(`${snapshotPath}, named by ${manifestPath}, does not exist`);
   if (stat.isDirectory() !== (manifest.format === "directory")) {

@@ -58,7 +58,12 @@ export async function swapDatabases(
   names: SwapNames,
 ): Promise<{ warnings: string[] }> {
   const id = (name: string): string => admin.escapeIdentifier(name);
-  await run(admin, connection, `closing ${target} to new connections`, `ALTER DATABASE ${id(target)} ALLOW_CONNECTIONS false`);
+  await run(
+    admin,
+    connection,
+    `closing ${target} to new connections`,
+    `ALTER DATABASE ${id(target)} ALLOW_CONNECTIONS false`,
+  );
   try {
     await renameAfterTerminating(admin, connection, target, names.kept);
   } catch (err) {
@@ -66,7 +71,12 @@ export async function swapDatabases(
     throw err;
   }
   try {
-    await run(admin, connection, `renaming ${names.scratch} to ${target}`, `ALTER DATABASE ${id(names.scratch)} RENAME TO ${id(target)}`);
+    await run(
+      admin,
+      connection,
+      `renaming ${names.scratch} to ${target}`,
+      `ALTER DATABASE ${id(names.scratch)} RENAME TO ${id(target)}`,
+    );
   } catch (err) {
     try {
       await admin.query(`ALTER DATABASE ${id(names.kept)} RENAME TO ${id(target)}`);
@@ -82,12 +92,19 @@ export async function swapDatabases(
   }
   const warnings: string[] = [];
   await admin.query(`ALTER DATABASE ${id(names.kept)} ALLOW_CONNECTIONS true`).catch((err: Error) => {
-    warnings.push(`${names.kept} still refuses connections (${err.message}); ALTER DATABASE "${names.kept}" ALLOW_CONNECTIONS true to inspect it`);
+    warnings.push(
+      `${names.kept} still refuses connections (${err.message}); ALTER DATABASE "${names.kept}" ALLOW_CONNECTIONS true to inspect it`,
+    );
   });
   return { warnings };
 }
 
-async function renameAfterTerminating(admin: Client, connection: PgConnection, target: string, kept: string): Promise<void> {
+async function renameAfterTerminating(
+  admin: Client,
+  connection: PgConnection,
+  target: string,
+  kept: string,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       // Client sessions only: the rename itself stops autovacuum workers, which only a superuser may terminate.

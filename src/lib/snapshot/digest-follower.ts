@@ -34,7 +34,9 @@ export class DirectoryDigestFollower {
     for (const [name, file] of this.files) {
       const size = (await fs.stat(path.join(this.directory, name))).size;
       if (size !== file.offset) {
-        throw new Error(`${name} in ${this.directory} changed size while it was hashed (${file.offset} → ${size} bytes)`);
+        throw new Error(
+          `${name} in ${this.directory} changed size while it was hashed (${file.offset} → ${size} bytes)`,
+        );
       }
       digests.push({ name, bytes: file.offset, sha256: file.hash.digest("hex") });
     }

@@ -45,7 +45,10 @@ export function checkSnapshotName(name: string): string {
 
 /** `<database>-<UTC time>`, e.g. `appdb-20240501T120000Z`; characters a file name should not carry become `_`. */
 export function defaultSnapshotName(database: string, now: Date): string {
-  const stamp = now.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:]/g, "");
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/[-:]/g, "");
   const base = database.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[._-]+/, "") || "db";
   return `${base.slice(0, 150)}-${stamp}`;
 }

@@ -33,7 +33,12 @@ export async function restoreArchive(
   const exit = await running.exited;
   if (signal?.aborted) throw signal.reason;
   if (exit.code !== 0) {
-    throw toolFailed(`restoring ${snapshot.path} into the scratch database ${connection.database}`, "pg_restore", exit, connection);
+    throw toolFailed(
+      `restoring ${snapshot.path} into the scratch database ${connection.database}`,
+      "pg_restore",
+      exit,
+      connection,
+    );
   }
 }
 

@@ -4,7 +4,12 @@ import { OperationFailed } from "../../cli/command";
 import { checkDatabase } from "../pg/check-database";
 import { connectClient } from "../pg/client";
 import { PgConnection, withDatabase } from "../pg/connection";
-import { createDatabaseStatement, grantStatements, readDatabaseProperties, settingStatements } from "../pg/database-properties";
+import {
+  createDatabaseStatement,
+  grantStatements,
+  readDatabaseProperties,
+  settingStatements,
+} from "../pg/database-properties";
 import { queryFailed } from "../pg/errors";
 import { readRolePrivileges, restorePrivilegeProblems } from "../pg/privileges";
 import { LoadedSnapshot, Refusal, checkIntegrity, checkTarget, loadSnapshot } from "./check-snapshot";
@@ -67,7 +72,9 @@ export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreO
     if (problems.length > 0) throw new OperationFailed(`${problems.join("\n")}\nnothing was changed`);
     for (const name of [names.scratch, names.kept]) {
       if (await databaseExists(admin, name)) {
-        throw new OperationFailed(`database ${name} already exists (another restore this second?): retry in a moment; nothing was changed`);
+        throw new OperationFailed(
+          `database ${name} already exists (another restore this second?): retry in a moment; nothing was changed`,
+        );
       }
     }
     await verifyArchive(snapshot.path, request.parentEnv, request.signal);
@@ -102,9 +109,11 @@ export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreO
   const properties = await withMaintenance(request.connection, async (admin, adminConnection) => {
     const found = await readDatabaseProperties(admin, adminConnection, database);
     const create = createDatabaseStatement(admin, names.scratch, found);
-    await runStatement(admin, adminConnection, `creating scratch database ${names.scratch}`, create).catch((err: Error) => {
-      throw new OperationFailed(`${err.message}\n${database} was not changed`);
-    });
+    await runStatement(admin, adminConnection, `creating scratch database ${names.scratch}`, create).catch(
+      (err: Error) => {
+        throw new OperationFailed(`${err.message}\n${database} was not changed`);
+      },
+    );
     return found;
   });
   let swapped: { warnings: string[] };
@@ -112,7 +121,10 @@ export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreO
     await restoreArchive(withDatabase(request.connection, names.scratch), snapshot, request.parentEnv, request.signal);
     if (request.signal?.aborted) throw request.signal.reason;
     swapped = await withMaintenance(request.connection, async (admin, adminConnection) => {
-      for (const sql of [...grantStatements(admin, names.scratch, properties), ...settingStatements(admin, names.scratch, properties)]) {
+      for (const sql of [
+        ...grantStatements(admin, names.scratch, properties),
+        ...settingStatements(admin, names.scratch, properties),
+      ]) {
         await runStatement(admin, adminConnection, `copying privileges and settings of ${database}`, sql);
       }
       say(`swapping: ${database} → ${names.kept}, ${names.scratch} → ${database}`);
@@ -143,7 +155,9 @@ export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreO
 }
 
 /** What the restore would do, for a run without --yes; reads the manifest but changes and connects to nothing. */
-export async function describeRestore(request: Pick<RestoreRequest, "connection" | "snapshot" | "preRestoreDir">): Promise<string> {
+export async function describeRestore(
+  request: Pick<RestoreRequest, "connection" | "snapshot" | "preRestoreDir">,
+): Promise<string> {
   const snapshot: LoadedSnapshot = await loadSnapshot(request.snapshot);
   const m = snapshot.manifest;
   const database = request.connection.database;
@@ -163,7 +177,10 @@ export async function describeRestore(request: Pick<RestoreRequest, "connection"
  * Runs work on a connection to another database of the same server (CREATE/ALTER DATABASE on the target
  * cannot run while connected to it), closing the connection afterwards.
  */
-async function withMaintenance<T>(connection: PgConnection, work: (admin: Client, adminConnection: PgConnection) => Promise<T>): Promise<T> {
+async function withMaintenance<T>(
+  connection: PgConnection,
+  work: (admin: Client, adminConnection: PgConnection) => Promise<T>,
+): Promise<T> {
   let firstError: unknown;
   for (const name of MAINTENANCE_DATABASES.filter((n) => n !== connection.database)) {
     const adminConnection = withDatabase(connection, name);

@@ -6,7 +6,13 @@ import { PgConnection, connectionFacts } from "../pg/connection";
 import { toolEnvironment } from "../pg/libpq-env";
 import { pgToolVersion } from "../pg/tools";
 import { compareMajors, majorOfVersionNum } from "../pg/versions";
-import { CompanionRequest, PendingCompanion, checkCompanionsOf, removeOrphanedCompanions, takeCompanions } from "./companions";
+import {
+  CompanionRequest,
+  PendingCompanion,
+  checkCompanionsOf,
+  removeOrphanedCompanions,
+  takeCompanions,
+} from "./companions";
 import { DIGEST_METHODS } from "./digest";
 import { dumpDatabase } from "./dump";
 import { DIRECTORY_MODE, FILE_MODE, ensureDirectory, exists, fsyncPath, removeQuietly, sizeOf } from "./durable-fs";
@@ -56,7 +62,12 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
       );
     }
     if (existing !== undefined) {
-      await checkCompanionsOf(request.name, existing.manifest.companions, request.companions, snapshotLayout(request.outDir, request.name));
+      await checkCompanionsOf(
+        request.name,
+        existing.manifest.companions,
+        request.companions,
+        snapshotLayout(request.outDir, request.name),
+      );
       return existing;
     }
   }
@@ -133,7 +144,9 @@ async function ensureOutDir(outDir: string): Promise<void> {
   try {
     await ensureDirectory(outDir);
   } catch (err) {
-    throw new OperationFailed(`cannot create --out-dir ${outDir}: ${(err as Error).message}; choose a writable directory`);
+    throw new OperationFailed(
+      `cannot create --out-dir ${outDir}: ${(err as Error).message}; choose a writable directory`,
+    );
   }
 }
 
@@ -141,7 +154,12 @@ async function ensureOutDir(outDir: string): Promise<void> {
  * The manifest is flushed first; the companions are renamed into place, then the snapshot's rename commits,
  * then the manifest's rename follows it.
  */
-async function commit(layout: SnapshotLayout, finalPath: string, manifestText: string, companions: readonly PendingCompanion[]): Promise<void> {
+async function commit(
+  layout: SnapshotLayout,
+  finalPath: string,
+  manifestText: string,
+  companions: readonly PendingCompanion[],
+): Promise<void> {
   const handle = await fs.open(layout.partialManifestPath, "wx", FILE_MODE);
   try {
     await handle.writeFile(manifestText, "utf8");
@@ -167,7 +185,9 @@ async function renameWithoutReplacing(from: string, to: string): Promise<void> {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EEXIST" || code === "ENOTEMPTY") {
-      throw new OperationFailed(`${to} appeared while this snapshot was being taken: is another run using the same --name?`);
+      throw new OperationFailed(
+        `${to} appeared while this snapshot was being taken: is another run using the same --name?`,
+      );
     }
     throw err;
   }
@@ -202,7 +222,11 @@ async function findExisting(layout: SnapshotLayout): Promise<SnapshotOutcome | u
     manifest = recovered;
   }
   const bytes = await sizeOf(finalPath);
-  if (manifest.name !== layout.name || path.basename(manifest.path) !== path.basename(finalPath) || bytes !== manifest.bytes) {
+  if (
+    manifest.name !== layout.name ||
+    path.basename(manifest.path) !== path.basename(finalPath) ||
+    bytes !== manifest.bytes
+  ) {
     throw new OperationFailed(
       `${finalPath} does not match its manifest ${layout.manifestPath} (name ${manifest.name}, ${manifest.bytes} bytes ` +
         `recorded, ${bytes} found): move both away or choose another --name`,

@@ -6,7 +6,11 @@ import { runPgTool } from "../pg/tools";
  * Checks that pg_restore can read the archive's table of contents (`pg_restore --list`, no database needed)
  * and returns how many entries it lists.
  */
-export async function verifyArchive(archivePath: string, parentEnv: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<number> {
+export async function verifyArchive(
+  archivePath: string,
+  parentEnv: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
+): Promise<number> {
   const run = await runPgTool("pg_restore", ["--list", archivePath], { env: toolEnvironment(parentEnv), signal });
   if (signal?.aborted) throw signal.reason ?? new OperationFailed("interrupted");
   if (run.code !== 0) {

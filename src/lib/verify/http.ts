@@ -14,7 +14,12 @@ export async function fetchWithTimeout(url: string, init: RequestInit, timeoutMs
  * Exponential backoff with jitter: half of each step is fixed, half random, so that callers retrying at once
  * do not hammer a recovering server in lockstep, and no delay collapses to zero.
  */
-export function backoffDelayMs(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: () => number = Math.random,
+): number {
   const step = Math.min(capMs, baseMs * 2 ** attempt);
   return Math.round(step / 2 + random() * (step / 2));
 }
@@ -26,7 +31,8 @@ export function sleep(ms: number): Promise<void> {
 /** "connect ECONNREFUSED 127.0.0.1:1" instead of undici's bare "fetch failed"; "no answer within 5s" for aborts. */
 export function describeFetchError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error) {
-    if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${Number((timeoutMs / 1000).toFixed(1))}s`;
+    if (err.name === "TimeoutError" || err.name === "AbortError")
+      return `no answer within ${Number((timeoutMs / 1000).toFixed(1))}s`;
     const cause = (err as { cause?: unknown }).cause;
     if (cause instanceof Error) {
       const code = (cause as { code?: string }).code;

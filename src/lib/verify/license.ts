@@ -17,7 +17,11 @@ const SEAT_LIMIT_FIELDS = ["max_seats", "licensed_seats", "seat_limit", "seats"]
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** GET /license and judge it; see assessLicense. */
-export async function checkLicense(baseUrl: string, expect: LicenseExpectations, retry: RetryPolicy): Promise<CheckResult> {
+export async function checkLicense(
+  baseUrl: string,
+  expect: LicenseExpectations,
+  retry: RetryPolicy,
+): Promise<CheckResult> {
   let body: unknown;
   try {
     const res = await fetchWithRetries(endpointUrl(baseUrl, "/license"), { redirect: "manual" }, retry);
@@ -40,7 +44,9 @@ export function assessLicense(body: unknown, expect: LicenseExpectations): Check
 
   const tier = license.tier;
   if (typeof tier !== "string" || tier.toLowerCase() !== expect.tier.toLowerCase()) {
-    problems.push(`tier is ${JSON.stringify(tier ?? null)}, expected "${expect.tier}" (wrong values-<tier>.yaml or license?)`);
+    problems.push(
+      `tier is ${JSON.stringify(tier ?? null)}, expected "${expect.tier}" (wrong values-<tier>.yaml or license?)`,
+    );
   }
 
   const seats = license.current_seats;
@@ -56,7 +62,8 @@ export function assessLicense(body: unknown, expect: LicenseExpectations): Check
         problems.push(`${limitField} is ${JSON.stringify(licensedLimit)}, expected a non-negative integer`);
       } else {
         seatText += ` of ${licensedLimit}`;
-        if (seats > licensedLimit) problems.push(`current_seats ${seats} is above the licensed ${limitField} ${licensedLimit}`);
+        if (seats > licensedLimit)
+          problems.push(`current_seats ${seats} is above the licensed ${limitField} ${licensedLimit}`);
       }
     }
     if (expect.maxSeats !== undefined && seats > expect.maxSeats) {
@@ -75,7 +82,8 @@ export function assessLicense(body: unknown, expect: LicenseExpectations): Check
   } else {
     const daysLeft = Math.floor((expires.getTime() - expect.now.getTime()) / DAY_MS);
     expiryText = `expires ${expires.toISOString()} (${daysLeft} days)`;
-    if (daysLeft < expect.warnDays) warning = `the license expires in ${daysLeft} days (${expires.toISOString()}); renew it`;
+    if (daysLeft < expect.warnDays)
+      warning = `the license expires in ${daysLeft} days (${expires.toISOString()}); renew it`;
   }
 
   if (problems.length > 0) return fail("license", problems.join("; "));

@@ -55,7 +55,11 @@ const SKIPPED_CLUSTER = "--skip-cluster";
 
 /** Runs every preflight check (none stops the others) and reports them all. */
 export async function runPreflight(options: PreflightOptions): Promise<PreflightReport> {
-  const [images, cluster, database] = await Promise.all([checkImages(options), checkCluster(options), checkDatabaseChain(options)]);
+  const [images, cluster, database] = await Promise.all([
+    checkImages(options),
+    checkCluster(options),
+    checkDatabaseChain(options),
+  ]);
   const api = options.images.find((i) => i.component === "api");
   const gate = evaluateUpgradeGate({
     protectedStack: options.protectedStack,
@@ -67,8 +71,14 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
 
   // Details can quote what a library said about a connection; the DSN read from the cluster is a secret too.
   const redact = (text: string): string =>
-    redactSecrets(database.secretDsn === undefined ? text : redactSecrets(text, { PG_DSN: database.secretDsn }), options.env);
-  const checks = [...images.checks, ...cluster.checks, ...database.checks, gate].map((c) => ({ ...c, detail: redact(c.detail) }));
+    redactSecrets(
+      database.secretDsn === undefined ? text : redactSecrets(text, { PG_DSN: database.secretDsn }),
+      options.env,
+    );
+  const checks = [...images.checks, ...cluster.checks, ...database.checks, gate].map((c) => ({
+    ...c,
+    detail: redact(c.detail),
+  }));
   const latest = cluster.history === undefined ? undefined : latestRevision(cluster.history);
   return {
     ok: allPassed(checks),
@@ -92,7 +102,9 @@ async function checkImages(options: PreflightOptions): Promise<{ checks: CheckRe
   const results = await Promise.all(options.images.map((i) => checkImage(i.ref, options.registry)));
   const checks = results.map((r, i) => {
     const name = `image:${options.images[i]!.component}`;
-    return r.status === "exists" ? pass(name, `${r.image} exists${r.digest === undefined ? "" : ` (${r.digest})`}`) : fail(name, r.detail);
+    return r.status === "exists"
+      ? pass(name, `${r.image} exists${r.digest === undefined ? "" : ` (${r.digest})`}`)
+      : fail(name, r.detail);
   });
   return { checks, results };
 }
@@ -141,7 +153,8 @@ async function checkCluster(options: PreflightOptions): Promise<ClusterFacts> {
 
 function revisionResult(history: HelmRevision[], release: string, namespace: string): CheckResult {
   const latest = latestRevision(history);
-  if (latest === undefined) return pass("release-revision", `no Helm release ${release} in namespace ${namespace}: first install`);
+  if (latest === undefined)
+    return pass("release-revision", `no Helm release ${release} in namespace ${namespace}: first install`);
   if (isPendingStatus(latest.status)) {
     const back = previousGoodRevision(history, latest.revision);
     return fail(
@@ -158,7 +171,10 @@ async function podsResult(release: string, target: KubeTarget, env: NodeJS.Proce
     const health = await checkPodsHealthy(release, target, env);
     if (health.healthy) return pass("pods-healthy", `${health.podNames.length} pod(s) Running and Ready`);
     if (health.podNames.length === 0) {
-      return fail("pods-healthy", `no pods labelled app.kubernetes.io/instance=${release} in namespace ${target.namespace}`);
+      return fail(
+        "pods-healthy",
+        `no pods labelled app.kubernetes.io/instance=${release} in namespace ${target.namespace}`,
+      );
     }
     return fail(
       "pods-healthy",
@@ -172,8 +188,10 @@ async function podsResult(release: string, target: KubeTarget, env: NodeJS.Proce
 async function runningApi(release: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<RunningApi> {
   try {
     const image = await runningContainerImage(release, target, env);
-    if (image === undefined) return { state: "unknown", reason: "no Deployment of the release has a container named api", skipped: false };
-    if (image.tag === undefined) return { state: "unknown", reason: `the running api image ${image.image} has no tag`, skipped: false };
+    if (image === undefined)
+      return { state: "unknown", reason: "no Deployment of the release has a container named api", skipped: false };
+    if (image.tag === undefined)
+      return { state: "unknown", reason: `the running api image ${image.image} has no tag`, skipped: false };
     return { state: "running", tag: image.tag };
   } catch (err) {
     return { state: "unknown", reason: (err as Error).message, skipped: false };
@@ -201,7 +219,10 @@ async function checkDatabaseChain(options: PreflightOptions): Promise<DatabaseCh
   } else {
     try {
       secretDsn = await readSecretKey(dsnSecret.name, dsnSecret.key, cluster.target, env);
-      secretCheck = pass("dsn-secret", `secret ${dsnSecret.name} in namespace ${cluster.target.namespace} has key ${dsnSecret.key}`);
+      secretCheck = pass(
+        "dsn-secret",
+        `secret ${dsnSecret.name} in namespace ${cluster.target.namespace} has key ${dsnSecret.key}`,
+      );
     } catch (err) {
       secretCheck = fail("dsn-secret", (err as Error).message);
     }
@@ -210,7 +231,8 @@ async function checkDatabaseChain(options: PreflightOptions): Promise<DatabaseCh
 
   // PG_DSN wins when given: the Secret's DSN usually names an in-cluster address this machine cannot reach.
   const dsn = envDsn ?? secretDsn;
-  const source = envDsn !== undefined || dsnSecret === undefined ? "PG_DSN" : `secret ${dsnSecret.name} key ${dsnSecret.key}`;
+  const source =
+    envDsn !== undefined || dsnSecret === undefined ? "PG_DSN" : `secret ${dsnSecret.name} key ${dsnSecret.key}`;
   if (dsn === undefined) {
     return { checks: [secretCheck, fail("database", `not checked: no DSN (${source} could not be read)`)], ...found };
   }
@@ -219,7 +241,9 @@ async function checkDatabaseChain(options: PreflightOptions): Promise<DatabaseCh
       ...(options.schemaVersionQuery === undefined ? {} : { schemaVersionQuery: options.schemaVersionQuery }),
     });
     const schema =
-      facts.schemaVersion === undefined ? "" : `, schema version ${facts.schemaVersion ?? "none (the query returned NULL)"}`;
+      facts.schemaVersion === undefined
+        ? ""
+        : `, schema version ${facts.schemaVersion ?? "none (the query returned NULL)"}`;
     const detail = `PostgreSQL ${facts.serverVersion} answers (database ${facts.database}, DSN from ${source})${schema}`;
     return { checks: [secretCheck, pass("database", detail)], ...found, facts };
   } catch (err) {

@@ -59,7 +59,8 @@ export function evaluateUpgradeGate(input: UpgradeGateInput): CheckResult {
   }
   const why = reasons.join("; ");
   if (acknowledged) return pass(name, `${why}: acknowledged for ${target}`);
-  const stale = input.acknowledge === undefined ? "" : ` (it is now "${input.acknowledge}", which acknowledges another target)`;
+  const stale =
+    input.acknowledge === undefined ? "" : ` (it is now "${input.acknowledge}", which acknowledges another target)`;
   return fail(
     name,
     `${why} in a protected stack: read the release notes' migration notes, then set ${ACKNOWLEDGE_CONFIG_KEY} to ` +

@@ -68,7 +68,11 @@ export async function runVerification(options: VerifyOptions): Promise<VerifyRep
   if (ok) return { ok, checks };
   const { cluster } = options;
   const previousRevision = await rollbackRevision(options);
-  return { ok, checks, wayBack: wayBack({ release: cluster?.release, namespace: cluster?.target.namespace, previousRevision }) };
+  return {
+    ok,
+    checks,
+    wayBack: wayBack({ release: cluster?.release, namespace: cluster?.target.namespace, previousRevision }),
+  };
 }
 
 /** The revision before the newest one that was ever deployed; undefined when the cluster cannot say. */

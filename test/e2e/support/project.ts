@@ -13,9 +13,15 @@ export const SCHEMA_QUERY = "select max(version)::text from schema_migrations";
 
 /** Fails the suite at once, with the fix, when the sandbox is not up. */
 export function requireSandbox(): void {
-  const missing = ["KUBECONFIG", "PULUMI_HOME", "RUNBOOK_E2E_FIXTURE_URL", "RUNBOOK_E2E_ADMIN_DSN"].filter((v) => !process.env[v]);
-  assert.deepStrictEqual(missing, [], `the e2e sandbox is not up (missing ${missing.join(", ")}): run \`bash test/e2e/run.sh\`, ` +
-    "or `source $(bash test/e2e/sandbox/up.sh)` then `npm run test:e2e`");
+  const missing = ["KUBECONFIG", "PULUMI_HOME", "RUNBOOK_E2E_FIXTURE_URL", "RUNBOOK_E2E_ADMIN_DSN"].filter(
+    (v) => !process.env[v],
+  );
+  assert.deepStrictEqual(
+    missing,
+    [],
+    `the e2e sandbox is not up (missing ${missing.join(", ")}): run \`bash test/e2e/run.sh\`, ` +
+      "or `source $(bash test/e2e/sandbox/up.sh)` then `npm run test:e2e`",
+  );
 }
 
 /**
@@ -29,7 +35,9 @@ export function makeProjectCopy(): { dir: string; backend: string; snapshots: st
     fs.cpSync(path.join(REPO, entry), path.join(dir, entry), { recursive: true });
   }
   fs.mkdirSync(path.join(dir, "test", "fixtures"), { recursive: true });
-  fs.cpSync(path.join(REPO, "test", "fixtures", "charts"), path.join(dir, "test", "fixtures", "charts"), { recursive: true });
+  fs.cpSync(path.join(REPO, "test", "fixtures", "charts"), path.join(dir, "test", "fixtures", "charts"), {
+    recursive: true,
+  });
   fs.symlinkSync(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
   fs.symlinkSync(path.join(REPO, "dist"), path.join(dir, "dist"));
   const backend = path.join(dir, ".state");
@@ -55,9 +63,16 @@ export interface StackOptions {
 }
 
 /** Creates a stack in the project copy with a complete config for the sandbox. */
-export async function createStack(project: ReturnType<typeof makeProjectCopy>, name: string, opts: StackOptions): Promise<Stack> {
+export async function createStack(
+  project: ReturnType<typeof makeProjectCopy>,
+  name: string,
+  opts: StackOptions,
+): Promise<Stack> {
   Object.assign(process.env, pulumiEnv(project.backend));
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: project.dir }, { envVars: pulumiEnv(project.backend) });
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: name, workDir: project.dir },
+    { envVars: pulumiEnv(project.backend) },
+  );
   await stack.setAllConfig({
     "release-runbook:namespace": { value: NAMESPACE },
     "release-runbook:releaseName": { value: RELEASE },
@@ -110,8 +125,14 @@ export function helmRevisions(): { revision: number; status: string }[] {
 
 /** The image of each Deployment's container, e.g. {api: "127.0.0.1:15000/alexandria/api:v1.4.0"}. */
 export function deployedImages(): Record<string, string> {
-  const list = JSON.parse(kubectl("get", "deployments", "-l", `app.kubernetes.io/instance=${RELEASE}`, "-o", "json")) as {
-    items: { spec: { template: { spec: { containers: { name: string; image: string; env?: { name: string; value?: string }[] }[] } } } }[];
+  const list = JSON.parse(
+    kubectl("get", "deployments", "-l", `app.kubernetes.io/instance=${RELEASE}`, "-o", "json"),
+  ) as {
+    items: {
+      spec: {
+        template: { spec: { containers: { name: string; image: string; env?: { name: string; value?: string }[] }[] } };
+      };
+    }[];
   };
   const images: Record<string, string> = {};
   for (const d of list.items) for (const c of d.spec.template.spec.containers) images[c.name] = c.image;
@@ -127,7 +148,12 @@ export function deployedLicenseTier(): string | undefined {
 
 /** Snapshot manifests in a directory. */
 export function manifests(dir: string): string[] {
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".manifest.json")).sort() : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".manifest.json"))
+        .sort()
+    : [];
 }
 
 export async function setFixtureMode(mode: Record<string, unknown>): Promise<void> {
@@ -147,8 +173,10 @@ export function resetSandbox(): void {
 export function stepOrder(events: readonly EngineEvent[]): { urn: string; phase: "pre" | "done"; op: string }[] {
   const out: { urn: string; phase: "pre" | "done"; op: string }[] = [];
   for (const e of [...events].sort((a, b) => a.sequence - b.sequence)) {
-    if (e.resourcePreEvent) out.push({ urn: e.resourcePreEvent.metadata.urn, phase: "pre", op: e.resourcePreEvent.metadata.op });
-    if (e.resOutputsEvent) out.push({ urn: e.resOutputsEvent.metadata.urn, phase: "done", op: e.resOutputsEvent.metadata.op });
+    if (e.resourcePreEvent)
+      out.push({ urn: e.resourcePreEvent.metadata.urn, phase: "pre", op: e.resourcePreEvent.metadata.op });
+    if (e.resOutputsEvent)
+      out.push({ urn: e.resOutputsEvent.metadata.urn, phase: "done", op: e.resOutputsEvent.metadata.op });
   }
   return out;
 }
@@ -157,7 +185,10 @@ export function stepOrder(events: readonly EngineEvent[]): { urn: string; phase:
  * The start of a suite that installs from scratch: the sandbox back to its seeded state, a fresh project
  * copy, no admin yet (so /auth/setup answers 200 on the first install), and a stack at `tags`.
  */
-export async function firstInstallStack(name: string, tags: string): Promise<{ project: ReturnType<typeof makeProjectCopy>; stack: Stack }> {
+export async function firstInstallStack(
+  name: string,
+  tags: string,
+): Promise<{ project: ReturnType<typeof makeProjectCopy>; stack: Stack }> {
   requireSandbox();
   resetSandbox();
   const project = makeProjectCopy();
