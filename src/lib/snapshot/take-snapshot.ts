@@ -1,10 +1,10 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { OperationFailed } from "../../cli/command";
-import { checkDatabase } from "../pg/check-database";
+import { DatabaseFacts, checkDatabase } from "../pg/check-database";
 import { PgConnection, connectionFacts } from "../pg/connection";
 import { toolEnvironment } from "../pg/libpq-env";
-import { pgToolVersion } from "../pg/tools";
+import { ToolVersion, pgToolVersion } from "../pg/tools";
 import { compareMajors, majorOfVersionNum } from "../pg/versions";
 import {
   CompanionRequest,
@@ -71,18 +71,12 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
       return existing;
     }
   }
-  const [facts, pgDump] = await Promise.all([
-    checkDatabase(request.connection, { schemaVersionQuery: request.schemaVersionQuery }),
-    pgToolVersion("pg_dump", toolEnvironment(request.parentEnv)),
-  ]);
-  const serverMajor = majorOfVersionNum(facts.serverVersionNum);
-  if (compareMajors(pgDump.major, serverMajor) < 0) {
-    throw new OperationFailed(
-      `pg_dump ${pgDump.version} is older than the server (PostgreSQL ${facts.serverVersion}) and cannot dump it: ` +
-        `install the PostgreSQL ${serverMajor} client tools (Debian/Ubuntu: apt-get install postgresql-client-${serverMajor}) ` +
-        `and put their bin directory (e.g. /usr/lib/postgresql/${serverMajor}/bin) first on PATH`,
-    );
-  }
+  // The database must answer before anything is written. pg_dump's version is checked alongside the dump
+  // rather than before it: it only costs wall time (Debian's pg_wrapper alone takes ~70 ms), and a pg_dump
+  // older than the server refuses to dump it anyway; the refusal reported is then this check's, naming the fix.
+  const facts = await checkDatabase(request.connection, { schemaVersionQuery: request.schemaVersionQuery });
+  const toolCheck = checkPgDumpVersion(request.parentEnv, facts);
+  toolCheck.catch(() => undefined); // observed below; not unhandled while the companions run
   const layout = snapshotLayout(request.outDir, request.name ?? defaultSnapshotName(facts.database, new Date()));
   await removeStalePartials(layout);
   await removeOrphanedCompanions(layout);
@@ -93,15 +87,25 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
   let companions: PendingCompanion[] = [];
   try {
     companions = await takeCompanions(request.companions, layout, request.parentEnv, request.signal);
-    const dump = await dumpDatabase({
-      connection: request.connection,
-      parentEnv: request.parentEnv,
-      format: request.format,
-      jobs: request.jobs,
-      compress: request.compress,
-      partialPath: layout.partialPath,
-      signal: request.signal,
-    });
+    const stopDump = new AbortController();
+    toolCheck.catch(() => stopDump.abort());
+    const [checked, dumped] = await Promise.allSettled([
+      toolCheck,
+      dumpDatabase({
+        connection: request.connection,
+        parentEnv: request.parentEnv,
+        format: request.format,
+        jobs: request.jobs,
+        compress: request.compress,
+        partialPath: layout.partialPath,
+        signal: request.signal === undefined ? stopDump.signal : AbortSignal.any([request.signal, stopDump.signal]),
+      }),
+    ]);
+    if (request.signal?.aborted) throw request.signal.reason ?? new OperationFailed("the snapshot was interrupted");
+    if (checked.status === "rejected") throw checked.reason;
+    if (dumped.status === "rejected") throw dumped.reason;
+    const pgDump = checked.value;
+    const dump = dumped.value;
     await restrictModes(layout.partialPath, request.format);
     const verifyStarted = Date.now();
     const tocEntries = await verifyArchive(layout.partialPath, request.parentEnv, request.signal);
@@ -138,6 +142,20 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
   } finally {
     process.umask(previousUmask);
   }
+}
+
+/** pg_dump's version, refused when it is older than the server: it could not dump it. */
+async function checkPgDumpVersion(parentEnv: NodeJS.ProcessEnv, facts: DatabaseFacts): Promise<ToolVersion> {
+  const pgDump = await pgToolVersion("pg_dump", toolEnvironment(parentEnv));
+  const serverMajor = majorOfVersionNum(facts.serverVersionNum);
+  if (compareMajors(pgDump.major, serverMajor) < 0) {
+    throw new OperationFailed(
+      `pg_dump ${pgDump.version} is older than the server (PostgreSQL ${facts.serverVersion}) and cannot dump it: ` +
+        `install the PostgreSQL ${serverMajor} client tools (Debian/Ubuntu: apt-get install postgresql-client-${serverMajor}) ` +
+        `and put their bin directory (e.g. /usr/lib/postgresql/${serverMajor}/bin) first on PATH`,
+    );
+  }
+  return pgDump;
 }
 
 async function ensureOutDir(outDir: string): Promise<void> {
