@@ -5,8 +5,9 @@
  * Uses the test server of test/services/postgres.sh. The databases are generated once and reused while their
  * recorded target size matches: events (jsonb), documents (text of random words), audit rows (random md5
  * text) and accounts, which compress about 3:1 like real application data (pgbench filler compresses ~50:1).
- * Runs alternate (pg_dump, snapshot, pg_dump, ...) so that drift in machine load hits both alike; the median of
- * three is reported. Peak RSS is the sum over the CLI's process tree (node, pg_dump and its workers), sampled
+ * Runs alternate in ABBA order (pg_dump then snapshot, then snapshot then pg_dump, ...) so that drift in machine
+ * load and whichever command runs second in a pair hit both alike; the median of five is reported (on these
+ * 2-core machines single runs of the same pg_dump vary by up to 15%). Peak RSS is the sum over the CLI's process tree (node, pg_dump and its workers), sampled
  * from /proc every 20 ms, measured on the big database and on one a quarter its size to show it stays flat.
  * The last two lines are `snapshot/pg_dump time ratio: R` and `snapshot peak RSS MiB: M`.
  */
@@ -22,7 +23,7 @@ const QUARTER = { name: "runbook_bench_quarter", targetBytes: BIG.targetBytes / 
 const FORMAT = "directory";
 const JOBS = 2;
 const COMPRESS = 1;
-const RUNS = 3;
+const RUNS = 5;
 const SAMPLE_MS = 20;
 /** A generated database is reused while its size is within this factor above its target. */
 const REUSE_TOLERANCE = 1.3;
@@ -269,8 +270,13 @@ async function main(): Promise<void> {
   const bare: Timed[] = [];
   const cli: Timed[] = [];
   for (let run = 1; run <= RUNS; run++) {
-    bare.push(await bareDump(BIG.name, fresh(bareOut)));
-    cli.push(await cliSnapshot(BIG.name, fresh(cliOut)));
+    if (run % 2 === 1) {
+      bare.push(await bareDump(BIG.name, fresh(bareOut)));
+      cli.push(await cliSnapshot(BIG.name, fresh(cliOut)));
+    } else {
+      cli.push(await cliSnapshot(BIG.name, fresh(cliOut)));
+      bare.push(await bareDump(BIG.name, fresh(bareOut)));
+    }
     console.log(
       `  run ${run}: pg_dump ${bare[run - 1].seconds.toFixed(2)} s, snapshot ${cli[run - 1].seconds.toFixed(2)} s`,
     );
