@@ -13,15 +13,17 @@
 #   RUNBOOK_TOOLCHAIN_DIR       toolchain root (default ~/.cache/release-runbook/toolchain)
 #   RUNBOOK_E2E_STATE           state dir (default /tmp/release-runbook-e2e); kubeconfig at $STATE/kubeconfig
 #   RUNBOOK_E2E_CLUSTER         kwok cluster name (default runbook-e2e)
-#   RUNBOOK_E2E_PORT_BASE       ports used on 127.0.0.1 (default 36400): kube-apiserver BASE+43, etcd BASE+79
+#   RUNBOOK_E2E_PORT_BASE       ports used on 127.0.0.1 (default 26400): kube-apiserver BASE+43, etcd BASE+79
 #                               and BASE+80, kwok controller BASE+47, controller-manager BASE+57,
-#                               scheduler BASE+59 (kwokctl's own choice, from 32765 up, collided)
+#                               scheduler BASE+59 (kwokctl's own choice, from 32765 up, collided). The default
+#                               lies below Linux's ephemeral range (32768-60999): there, any outgoing
+#                               connection's source port can hold one of them and etcd fails to bind.
 set -euo pipefail
 
 TOOLCHAIN=${RUNBOOK_TOOLCHAIN_DIR:-$HOME/.cache/release-runbook/toolchain}
 STATE=${RUNBOOK_E2E_STATE:-/tmp/release-runbook-e2e}
 CLUSTER=${RUNBOOK_E2E_CLUSTER:-runbook-e2e}
-PORT_BASE=${RUNBOOK_E2E_PORT_BASE:-36400}
+PORT_BASE=${RUNBOOK_E2E_PORT_BASE:-26400}
 APISERVER_PORT=$((PORT_BASE + 43))
 KUBE_VERSION=1.33.13
 NODE_NAME=kwok-node-0
@@ -61,6 +63,16 @@ wait_api() {
   local i
   for i in $(seq 1 "$1"); do api_ready && return 0; sleep 1; done
   return 1
+}
+
+# A port taken by anything (a listener, or a connection's local end) makes its component fail after kwokctl's
+# whole wait; say which one at once instead.
+check_ports_free() {
+  local port used
+  for port in "$APISERVER_PORT" $((PORT_BASE + 79)) $((PORT_BASE + 80)) $((PORT_BASE + 47)) $((PORT_BASE + 57)) $((PORT_BASE + 59)); do
+    used=$(ss -Htan "( sport = :$port )" 2>/dev/null | head -n 1)
+    [[ -z "$used" ]] || die "127.0.0.1:$port is in use ($used): stop what holds it, or set RUNBOOK_E2E_PORT_BASE to another base"
+  done
 }
 
 write_config() {
@@ -225,6 +237,7 @@ start_cluster() {
     log "restart failed: deleting and recreating"
     kwokctl delete cluster --name "$CLUSTER" >&2 || true
   fi
+  check_ports_free
   log "creating cluster $CLUSTER (kube-apiserver on 127.0.0.1:$APISERVER_PORT)"
   kwokctl create cluster --name "$CLUSTER" --config "$STATE/kwokctl.yaml" \
     --kubeconfig "$KUBECONFIG_PATH" --wait 120s --timeout 180s >&2
