@@ -285,8 +285,11 @@ export function toolWrapper(tool: string, body?: string): { binDir: string; log:
   const script = [
     "#!/bin/bash",
     `log='${log}'`,
-    // argv, NUL-separated, then the environment's variable names (never values)
-    `{ printf 'ARGV'; printf '\\0%s' "$@"; printf '\\nENV %s\\n' "$(compgen -e | tr '\\n' ' ')"; } >> "$log"`,
+    // argv, NUL-separated, then the environment's variable names (never values); the record is appended with
+    // one write, so calls running at the same time (the CLI checks --version alongside the dump) do not interleave
+    `rec=$(mktemp)`,
+    `{ printf 'ARGV'; printf '\\0%s' "$@"; printf '\\nENV %s\\n' "$(compgen -e | tr '\\n' ' ')"; } > "$rec"`,
+    `cat "$rec" >> "$log"; rm -f "$rec"`,
     body ?? `exec '${realTool(tool)}' "$@"`,
     "",
   ].join("\n");
