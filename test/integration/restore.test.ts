@@ -23,6 +23,7 @@ import {
   tempDir,
   toolWrapper,
 } from "../support/postgres";
+import { swapNames } from "../../src/lib/snapshot/database-swap";
 
 interface Snapshot {
   readonly path: string;
@@ -153,6 +154,39 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
       assert.deepEqual(await fingerprint(other), afterWrites);
     });
   }
+
+  it("keeps every old database and takes a new pre-restore snapshot when restores of one database share a second", async () => {
+    const db = await seeded("rr_same_sec");
+    const outDir = tempDir("restore-same-second");
+    const snapshot = await snapshotOf(db, outDir, "custom");
+    // Occupy the kept name of every second the restores below can start in, as an earlier restore would.
+    const start = Date.now();
+    const occupied: string[] = [];
+    for (let s = 0; s < 30; s++) occupied.push(swapNames(db, new Date(start + s * 1000)).kept);
+    for (const name of occupied) await query("postgres", `CREATE DATABASE ${name} TEMPLATE template0`);
+    cleanup.push(...occupied);
+
+    const outcomes: Record<string, unknown>[] = [];
+    for (let i = 0; i < 2; i++) {
+      await writeAfterSnapshot(db);
+      const before = await fingerprint(db);
+      const run = await runCli(["restore", "--snapshot", snapshot.path, "--yes", "--json"], {
+        env: { PG_DSN: dsnFor(db) },
+      });
+      assert.equal(run.code, 0, run.stderr);
+      cleanup.push(String(run.json!.keptDatabase));
+      assert.match(String(run.json!.keptDatabase), new RegExp(`^${db}_pre_restore_\\d{8}_\\d{6}_\\d+$`));
+      assert.deepEqual(
+        await fingerprint(String(run.json!.keptDatabase)),
+        before,
+        "the kept database is the one replaced",
+      );
+      outcomes.push(run.json!);
+    }
+    assert.ok(Date.now() - start < 30_000, "the restores outran the occupied seconds");
+    assert.notEqual(outcomes[0].keptDatabase, outcomes[1].keptDatabase);
+    assert.notEqual(outcomes[0].preRestoreSnapshot, outcomes[1].preRestoreSnapshot);
+  });
 
   it("changes nothing without --yes and exits 2 saying so", async () => {
     const db = await seeded("rr_restore_noyes");

@@ -17,8 +17,13 @@ export interface SwapNames {
   readonly kept: string;
 }
 
-export function swapNames(database: string, now: Date): SwapNames {
-  const stamp = now.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "_");
+/**
+ * Names for a restore started at `now`; `attempt` 2, 3, ... tell apart restores of the same database started in
+ * the same second (`<db>_pre_restore_<time>_2`).
+ */
+export function swapNames(database: string, now: Date, attempt = 1): SwapNames {
+  const stamp =
+    now.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "_") + (attempt > 1 ? `_${attempt}` : "");
   return { scratch: suffixed(database, `_restore_${stamp}`), kept: suffixed(database, `_pre_restore_${stamp}`) };
 }
 

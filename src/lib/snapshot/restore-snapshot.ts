@@ -14,8 +14,16 @@ import { queryFailed } from "../pg/errors";
 import { readRolePrivileges, restorePrivilegeProblems } from "../pg/privileges";
 import { LoadedSnapshot, Refusal, checkIntegrity, checkTarget, loadSnapshot } from "./check-snapshot";
 import { companionRestoreSteps } from "./companions";
-import { SwapIncomplete, databaseExists, dropScratchDatabase, swapDatabases, swapNames } from "./database-swap";
-import { defaultSnapshotName } from "./layout";
+import {
+  SwapIncomplete,
+  SwapNames,
+  databaseExists,
+  dropScratchDatabase,
+  swapDatabases,
+  swapNames,
+} from "./database-swap";
+import { exists } from "./durable-fs";
+import { defaultSnapshotName, snapshotLayout } from "./layout";
 import { restoreArchive } from "./restore-archive";
 import { SnapshotOutcome, takeSnapshot } from "./take-snapshot";
 import { verifyArchive } from "./verify-archive";
@@ -65,24 +73,21 @@ export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreO
   const target = await checkDatabase(request.connection);
   const database = target.database;
   const now = new Date();
-  const names = swapNames(database, now);
+  const preRestoreDir = request.preRestoreDir ?? path.dirname(snapshot.path);
 
-  const refusals = await withMaintenance(request.connection, async (admin, adminConnection) => {
-    const problems = restorePrivilegeProblems(await readRolePrivileges(admin, adminConnection, database), database);
-    if (problems.length > 0) throw new OperationFailed(`${problems.join("\n")}\nnothing was changed`);
-    for (const name of [names.scratch, names.kept]) {
-      if (await databaseExists(admin, name)) {
-        throw new OperationFailed(
-          `database ${name} already exists (another restore this second?): retry in a moment; nothing was changed`,
-        );
-      }
-    }
-    await verifyArchive(snapshot.path, request.parentEnv, request.signal);
-    say(`checking the sha256 of ${snapshot.path}`);
-    const found = checkTarget(snapshot.manifest, target);
-    const integrity = await checkIntegrity(snapshot);
-    return integrity === undefined ? found : [integrity, ...found];
-  });
+  const { refusals, names, preRestoreName } = await withMaintenance(
+    request.connection,
+    async (admin, adminConnection) => {
+      const problems = restorePrivilegeProblems(await readRolePrivileges(admin, adminConnection, database), database);
+      if (problems.length > 0) throw new OperationFailed(`${problems.join("\n")}\nnothing was changed`);
+      const unused = await unusedNames(admin, database, now, preRestoreDir);
+      await verifyArchive(snapshot.path, request.parentEnv, request.signal);
+      say(`checking the sha256 of ${snapshot.path}`);
+      const found = checkTarget(snapshot.manifest, target);
+      const integrity = await checkIntegrity(snapshot);
+      return { refusals: integrity === undefined ? found : [integrity, ...found], ...unused };
+    },
+  );
   if (refusals.length > 0 && !request.force) {
     throw new OperationFailed(
       `refusing to restore: ${refusals.map((r) => r.message).join("; ")}. Pass --force to restore anyway; nothing was changed`,
@@ -94,8 +99,8 @@ export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreO
   const preRestore = await takeSnapshot({
     connection: request.connection,
     parentEnv: request.parentEnv,
-    outDir: request.preRestoreDir ?? path.dirname(snapshot.path),
-    name: defaultSnapshotName(`${database}-pre-restore`, now),
+    outDir: preRestoreDir,
+    name: preRestoreName,
     format: "directory",
     jobs: 2,
     compress: 1,
@@ -152,6 +157,34 @@ export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreO
     durationMs: Date.now() - started,
     companionSteps: companionRestoreSteps(snapshot.manifest.companions),
   };
+}
+
+const NAME_ATTEMPTS = 20;
+
+/**
+ * The scratch and kept database names and the pre-restore snapshot's name for this restore, none of them taken:
+ * a second restore of the same database within the same second must neither collide with the first one's
+ * databases nor reuse its pre-restore snapshot (which would not hold what changed since).
+ */
+async function unusedNames(
+  admin: Client,
+  database: string,
+  now: Date,
+  preRestoreDir: string,
+): Promise<{ names: SwapNames; preRestoreName: string }> {
+  for (let attempt = 1; attempt <= NAME_ATTEMPTS; attempt++) {
+    const names = swapNames(database, now, attempt);
+    const preRestoreName = defaultSnapshotName(`${database}-pre-restore`, now) + (attempt > 1 ? `-${attempt}` : "");
+    const taken =
+      (await databaseExists(admin, names.scratch)) ||
+      (await databaseExists(admin, names.kept)) ||
+      (await exists(snapshotLayout(preRestoreDir, preRestoreName).manifestPath));
+    if (!taken) return { names, preRestoreName };
+  }
+  throw new OperationFailed(
+    `${NAME_ATTEMPTS} restores of ${database} within one second already left their databases: drop the ` +
+      `${database}_pre_restore_* and ${database}_restore_* databases you no longer need; nothing was changed`,
+  );
 }
 
 /** What the restore would do, for a run without --yes; reads the manifest but changes and connects to nothing. */
