@@ -19,6 +19,7 @@ import {
   tempDir,
   toolWrapper,
 } from "../support/postgres";
+import { defaultSnapshotName } from "../../src/lib/snapshot/layout";
 
 const CONTEXT = {
   release: "alexandria-ee",
@@ -180,6 +181,24 @@ describe("runbook snapshot (integration, real PostgreSQL)", function () {
     assert.equal(run.code, 0, run.stderr);
     assert.match(String(run.json!.path), new RegExp(`/${source}-\\d{8}T\\d{6}Z$`));
     assert.equal(run.json!.schemaVersion, null);
+  });
+
+  it("gives a second default-named snapshot within the same second a name of its own", async () => {
+    const outDir = tempDir("snap-same-second");
+    // Occupy the default name of every second the snapshots below can start in, as an earlier snapshot would.
+    const start = Date.now();
+    for (let s = 0; s < 30; s++)
+      fs.mkdirSync(path.join(outDir, defaultSnapshotName(source, new Date(start + s * 1000))));
+    const paths: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const run = await runCli(["snapshot", "--out-dir", outDir, "--json"], { env: { PG_DSN: dsnFor(source) } });
+      assert.equal(run.code, 0, run.stderr);
+      assert.match(String(run.json!.path), new RegExp(`/${source}-\\d{8}T\\d{6}Z-\\d+$`));
+      assert.equal(run.json!.reused, false);
+      paths.push(String(run.json!.path));
+    }
+    assert.ok(Date.now() - start < 30_000, "the snapshots outran the occupied seconds");
+    assert.notEqual(paths[0], paths[1]);
   });
 
   for (const format of ["directory", "custom"] as const) {

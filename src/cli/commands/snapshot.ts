@@ -34,7 +34,8 @@ options:
                                 parallel; custom → one file DIR/NAME.dump
   --jobs N                      parallel pg_dump workers, directory format only (default ${DEFAULT_JOBS})
   --compress 0-9                gzip level (default ${DEFAULT_COMPRESS}: the fastest; 6 is pg_dump's default)
-  --name NAME                   snapshot name (default <database>-<UTC time>, e.g. appdb-20240501T120000Z)
+  --name NAME                   snapshot name (default <database>-<UTC time>, e.g. appdb-20240501T120000Z;
+                                -2, -3... appended when that name is taken)
   --context-json JSON           a JSON object stored as the manifest's "context" (release, namespace, fromTags,
                                 toTags, fromChartVersion, toChartVersion, releaseRevision, ...)
   --schema-version-query SQL    read-only query whose first column of the first row is the application's

@@ -77,7 +77,10 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
   const facts = await checkDatabase(request.connection, { schemaVersionQuery: request.schemaVersionQuery });
   const toolCheck = checkPgDumpVersion(request.parentEnv, facts);
   toolCheck.catch(() => undefined); // observed below; not unhandled while the companions run
-  const layout = snapshotLayout(request.outDir, request.name ?? defaultSnapshotName(facts.database, new Date()));
+  const layout =
+    request.name !== undefined
+      ? snapshotLayout(request.outDir, request.name)
+      : await unusedDefaultLayout(request.outDir, facts.database, new Date());
   await removeStalePartials(layout);
   await removeOrphanedCompanions(layout);
 
@@ -156,6 +159,19 @@ async function checkPgDumpVersion(parentEnv: NodeJS.ProcessEnv, facts: DatabaseF
     );
   }
   return pgDump;
+}
+
+/**
+ * `<database>-<UTC time>`, or `...-2`, `-3`... when a snapshot of that name is already there: two snapshots of a
+ * database taken within one second are two snapshots, not a collision.
+ */
+async function unusedDefaultLayout(outDir: string, database: string, now: Date): Promise<SnapshotLayout> {
+  const base = defaultSnapshotName(database, now);
+  for (let attempt = 1; ; attempt++) {
+    const layout = snapshotLayout(outDir, attempt === 1 ? base : `${base}-${attempt}`);
+    const paths = [layout.manifestPath, layout.finalPath("custom"), layout.finalPath("directory")];
+    if (!(await Promise.all(paths.map(exists))).some(Boolean)) return layout;
+  }
 }
 
 async function ensureOutDir(outDir: string): Promise<void> {
