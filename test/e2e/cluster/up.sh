@@ -65,12 +65,13 @@ wait_api() {
   return 1
 }
 
-# A port taken by anything (a listener, or a connection's local end) makes its component fail after kwokctl's
-# whole wait; say which one at once instead.
+# A port taken by a listener or a live connection's local end makes its component fail after kwokctl's whole
+# wait; say which one at once instead. TIME-WAIT leftovers (a cluster stopped moments ago) do not block the
+# components, which listen with SO_REUSEADDR.
 check_ports_free() {
   local port used
   for port in "$APISERVER_PORT" $((PORT_BASE + 79)) $((PORT_BASE + 80)) $((PORT_BASE + 47)) $((PORT_BASE + 57)) $((PORT_BASE + 59)); do
-    used=$(ss -Htan "( sport = :$port )" 2>/dev/null | head -n 1)
+    used=$(ss -Htan exclude time-wait "( sport = :$port )" 2>/dev/null | head -n 1)
     [[ -z "$used" ]] || die "127.0.0.1:$port is in use ($used): stop what holds it, or set RUNBOOK_E2E_PORT_BASE to another base"
   done
 }
