@@ -2,6 +2,7 @@ import * as assert from "assert";
 import { buildHistory, HistoryEntry, SnapshotRecord, UpdateRecord } from "../../src/lib/rollback/history";
 import { planRollback } from "../../src/lib/rollback/plan";
 import { targetsFromConfig } from "../../src/lib/rollback/targets";
+import { revisionsFromSecrets } from "../../src/lib/kube/helm-release";
 
 const tags = (v: string) => JSON.stringify({ api: v, orchestrator: v, dashboard: v });
 const cfg = (v: string, chartVersion = "1.4.0") => ({
@@ -182,6 +183,26 @@ describe("rollback: update numbering", () => {
     assert.deepStrictEqual(
       numbered.map((u) => u.version),
       [7, 6],
+    );
+  });
+});
+
+describe("rollback: Helm revisions as history reads them", () => {
+  it("orders the storage Secrets by revision, with the time each was stored when the cluster gives it", () => {
+    const secret = (version: string, status: string, creationTimestamp?: string) => ({
+      metadata: {
+        labels: { owner: "helm", name: "rel", version, status },
+        ...(creationTimestamp ? { creationTimestamp } : {}),
+      },
+    });
+    assert.deepStrictEqual(
+      revisionsFromSecrets({
+        items: [secret("2", "deployed", "2026-11-21T10:05:00Z"), secret("x", "deployed"), secret("1", "superseded")],
+      }),
+      [
+        { revision: 1, status: "superseded" },
+        { revision: 2, status: "deployed", createdAt: new Date("2026-11-21T10:05:00Z") },
+      ],
     );
   });
 });

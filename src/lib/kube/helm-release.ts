@@ -5,10 +5,12 @@ export interface HelmRevision {
   readonly revision: number;
   /** deployed, superseded, failed, pending-install, pending-upgrade, pending-rollback, uninstalling… */
   readonly status: string;
+  /** When Helm stored the revision (its Secret's creationTimestamp), when the cluster says. */
+  readonly createdAt?: Date;
 }
 
 interface SecretList {
-  items?: { metadata?: { labels?: Record<string, string> } }[];
+  items?: { metadata?: { labels?: Record<string, string>; creationTimestamp?: string } }[];
 }
 
 /**
@@ -34,7 +36,13 @@ export function revisionsFromSecrets(list: SecretList): HelmRevision[] {
   for (const item of list.items ?? []) {
     const labels = item.metadata?.labels ?? {};
     const revision = Number(labels.version);
-    if (Number.isInteger(revision) && revision > 0) revisions.push({ revision, status: labels.status ?? "unknown" });
+    if (!Number.isInteger(revision) || revision <= 0) continue;
+    const created = item.metadata?.creationTimestamp;
+    revisions.push({
+      revision,
+      status: labels.status ?? "unknown",
+      ...(created ? { createdAt: new Date(created) } : {}),
+    });
   }
   return revisions.sort((a, b) => a.revision - b.revision);
 }

@@ -1,3 +1,4 @@
+import type { HelmRevision } from "../kube/helm-release";
 import { TargetVersions, targetsFromConfig } from "./targets";
 
 /** What `pulumi stack history` says of one update (the Automation API's UpdateSummary, narrowed). */
@@ -23,12 +24,8 @@ export interface SnapshotRecord {
   readonly companions?: { readonly kind: string; readonly path: string }[];
 }
 
-/** A Helm release revision with the time Helm created it (its storage Secret's createdAt label). */
-export interface ReleaseRevisionRecord {
-  readonly revision: number;
-  readonly status: string;
-  readonly createdAt?: Date;
-}
+/** A Helm release revision with the time Helm stored it, as readHelmHistory reads it. */
+export type ReleaseRevisionRecord = HelmRevision;
 
 export interface HistoryEntry {
   readonly version: number;

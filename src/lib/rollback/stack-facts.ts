@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { KubeTarget, kubectlJson } from "../kube/kubectl";
+import { readHelmHistory } from "../kube/helm-release";
 import { isManifest, readManifest } from "../snapshot/manifest";
 import { buildHistory, HistoryEntry, ReleaseRevisionRecord, SnapshotRecord, UpdateRecord } from "./history";
 import { PROJECT } from "./targets";
@@ -63,31 +63,6 @@ export async function readSnapshots(dir: string, stackName: string): Promise<Sna
   return out;
 }
 
-interface SecretList {
-  items?: { metadata?: { labels?: Record<string, string>; creationTimestamp?: string } }[];
-}
-
-/** Helm's revisions of the release with the time each was created (its storage Secret's creationTimestamp). */
-export async function readReleaseRevisions(
-  release: string,
-  target: KubeTarget,
-  env: NodeJS.ProcessEnv,
-): Promise<ReleaseRevisionRecord[]> {
-  const list = await kubectlJson<SecretList>(
-    ["get", "secrets", "-l", `owner=helm,name=${release}`, "--field-selector", "type=helm.sh/release.v1"],
-    target,
-    env,
-  );
-  return (list.items ?? [])
-    .map((item) => ({
-      revision: Number(item.metadata?.labels?.version),
-      status: item.metadata?.labels?.status ?? "unknown",
-      ...(item.metadata?.creationTimestamp ? { createdAt: new Date(item.metadata.creationTimestamp) } : {}),
-    }))
-    .filter((r) => Number.isInteger(r.revision) && r.revision > 0)
-    .sort((a, b) => a.revision - b.revision);
-}
-
 type Update = Awaited<ReturnType<Stack["history"]>>[number];
 
 /**
@@ -134,7 +109,7 @@ export async function readStackFacts(
   if (opts.cluster && namespace !== undefined) {
     const context = configValue(config, "kubeContext");
     try {
-      revisions = await readReleaseRevisions(release, { namespace, ...(context ? { context } : {}) }, env);
+      revisions = await readHelmHistory(release, { namespace, ...(context ? { context } : {}) }, env);
     } catch (err) {
       clusterProblem = (err as Error).message;
     }
