@@ -4,6 +4,8 @@
 #   bash test/services/redis.sh start|stop|status
 # Idempotent: `start` installs redis-server when missing and leaves a running server alone.
 set -euo pipefail
+# shellcheck source=test/services/pidfile.sh
+source "$(dirname "$0")/pidfile.sh"
 
 STATE_DIR="${RUNBOOK_TEST_STATE:-/tmp/release-runbook-test}"
 DIR="$STATE_DIR/redis"
@@ -60,15 +62,7 @@ CONF
 }
 
 stop() {
-  if [[ -f "$DIR/pid" ]]; then
-    local pid
-    pid="$(cat "$DIR/pid")"
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -f "$DIR/pid"
-  fi
+  stop_pidfile "$DIR/pid" || true
   echo "redis 127.0.0.1:$PORT: stopped"
 }
 

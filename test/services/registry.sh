@@ -5,6 +5,8 @@
 # Usage: bash test/services/registry.sh start|stop|status
 # Idempotent: `start` leaves running registries alone. State lives under ${RUNBOOK_TEST_STATE:-/tmp/release-runbook-test}.
 set -euo pipefail
+# shellcheck source=test/services/pidfile.sh
+source "$(dirname "$0")/pidfile.sh"
 
 STATE_DIR="${RUNBOOK_TEST_STATE:-/tmp/release-runbook-test}"
 OPEN_DIR="$STATE_DIR/registry"
@@ -85,14 +87,7 @@ start_one() {
 
 stop_one() {
   local dir="$1" addr="$2"
-  if [ -f "$dir/pid" ]; then
-    local pid
-    pid="$(cat "$dir/pid")"
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid"
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -f "$dir/pid"
+  if stop_pidfile "$dir/pid"; then
     echo "registry $addr: stopped"
   else
     echo "registry $addr: not running"
