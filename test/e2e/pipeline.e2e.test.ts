@@ -5,6 +5,7 @@ import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import {
   createStack,
+  filesHolding,
   deployedImages,
   deployedLicenseTier,
   firstInstallStack,
@@ -179,19 +180,7 @@ describe("e2e: the upgrade pipeline with the real engine against a real API serv
   it("the database password is nowhere in the stack's state, history or stack files", () => {
     // The application role's password, which the DSN Secret holds (APP_PASSWORD in test/e2e/sandbox/lib.sh).
     const password = "alexandria-e2e-pw";
-    const offenders: string[] = [];
-    const walk = (dir: string) => {
-      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) walk(full);
-        else if (fs.readFileSync(full).includes(password)) offenders.push(full);
-      }
-    };
-    walk(project.backend);
-    for (const f of fs.readdirSync(project.dir).filter((n) => n.startsWith("Pulumi."))) {
-      if (fs.readFileSync(path.join(project.dir, f)).includes(password)) offenders.push(f);
-    }
-    assert.deepStrictEqual(offenders, []);
+    assert.deepStrictEqual(filesHolding(project, password), []);
   });
 
   after(() => removeProjectCopy(project));

@@ -216,3 +216,20 @@ export function runbook(project: ReturnType<typeof makeProjectCopy>, args: strin
   }
   return { status: result.status, stdout: result.stdout, stderr: result.stderr, json };
 }
+
+/** The files of the stack's state, history and backups, and its stack files, that hold `text` in clear. */
+export function filesHolding(project: ReturnType<typeof makeProjectCopy>, text: string): string[] {
+  const offenders: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (fs.readFileSync(full).includes(text)) offenders.push(full);
+    }
+  };
+  walk(project.backend);
+  for (const f of fs.readdirSync(project.dir).filter((n) => n.startsWith("Pulumi."))) {
+    if (fs.readFileSync(path.join(project.dir, f)).includes(text)) offenders.push(f);
+  }
+  return offenders;
+}
