@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
+import { isSecretName, namespaceNameProblem } from "../src/lib/kube/names";
 import { tagProblem } from "../src/lib/versions";
 
 export const TIERS = ["starter", "professional", "enterprise"] as const;
@@ -158,7 +159,6 @@ export interface ValidationResult {
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const SECRET_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Collects problems while reading typed values; each problem names `<project>:<key>` and the fix. */
 class Reader {
@@ -375,7 +375,7 @@ function validateValuesFiles(
 function validateBackupSecrets(r: Reader, application: Application): string[] {
   const names = r.stringList("backupSecrets") ?? [];
   for (const name of names) {
-    if (!SECRET_NAME.test(name) || name.length > 253) {
+    if (!isSecretName(name)) {
       r.problem("backupSecrets", `'${name}' is not a Kubernetes Secret name (lowercase letters, digits, '-' and '.')`);
     }
   }
@@ -446,12 +446,8 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
 
   const application = r.oneOf("application", APPLICATIONS, "alexandria-ee") as Application;
   const namespace = r.requiredString("namespace", "alexandria");
-  if (namespace !== undefined && (!DNS_LABEL.test(namespace) || namespace.length > 63)) {
-    r.problem(
-      "namespace",
-      `'${namespace}' is not a Kubernetes namespace name (lower-case letters, digits and '-', at most 63)`,
-    );
-  }
+  const namespaceProblem = namespace === undefined ? undefined : namespaceNameProblem(namespace);
+  if (namespaceProblem !== undefined) r.problem("namespace", `'${namespace}' ${namespaceProblem}`);
   const releaseName = r.string("releaseName") ?? application;
   if (!DNS_LABEL.test(releaseName) || releaseName.length > 53) {
     r.problem(
