@@ -112,11 +112,11 @@ export async function removeOrphanedCompanions(layout: SnapshotLayout): Promise<
 
 /** A reused snapshot must hold the companions asked for now, each the size its manifest records. */
 export async function checkCompanionsOf(
-  name: string,
   recorded: readonly CompanionBackup[] | undefined,
   request: CompanionRequest | undefined,
   layout: SnapshotLayout,
 ): Promise<void> {
+  const name = layout.name;
   for (const kind of requestedKinds(request)) {
     const backup = recorded?.find((c) => c.kind === kind);
     if (backup === undefined) {

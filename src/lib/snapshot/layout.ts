@@ -53,6 +53,11 @@ export function defaultSnapshotName(database: string, now: Date): string {
   return `${base.slice(0, 150)}-${stamp}`;
 }
 
+/** `base` for the first of several same-second names, then `base-2`, `base-3`... */
+export function numberedName(base: string, attempt: number): string {
+  return attempt === 1 ? base : `${base}-${attempt}`;
+}
+
 export function snapshotLayout(outDir: string, name: string, pid: number = process.pid): SnapshotLayout {
   const dir = path.resolve(outDir);
   return {

@@ -22,10 +22,9 @@ import {
   swapDatabases,
   swapNames,
 } from "./database-swap";
-import { exists } from "./durable-fs";
-import { defaultSnapshotName, snapshotLayout } from "./layout";
+import { defaultSnapshotName, numberedName, snapshotLayout } from "./layout";
 import { restoreArchive } from "./restore-archive";
-import { SnapshotOutcome, takeSnapshot } from "./take-snapshot";
+import { SnapshotOutcome, snapshotNameTaken, takeSnapshot } from "./take-snapshot";
 import { verifyArchive } from "./verify-archive";
 
 export interface RestoreRequest {
@@ -174,11 +173,11 @@ async function unusedNames(
 ): Promise<{ names: SwapNames; preRestoreName: string }> {
   for (let attempt = 1; attempt <= NAME_ATTEMPTS; attempt++) {
     const names = swapNames(database, now, attempt);
-    const preRestoreName = defaultSnapshotName(`${database}-pre-restore`, now) + (attempt > 1 ? `-${attempt}` : "");
+    const preRestoreName = numberedName(defaultSnapshotName(`${database}-pre-restore`, now), attempt);
     const taken =
       (await databaseExists(admin, names.scratch)) ||
       (await databaseExists(admin, names.kept)) ||
-      (await exists(snapshotLayout(preRestoreDir, preRestoreName).manifestPath));
+      (await snapshotNameTaken(snapshotLayout(preRestoreDir, preRestoreName)));
     if (!taken) return { names, preRestoreName };
   }
   throw new OperationFailed(

@@ -16,7 +16,14 @@ import {
 import { DIGEST_METHODS } from "./digest";
 import { dumpDatabase } from "./dump";
 import { DIRECTORY_MODE, FILE_MODE, ensureDirectory, exists, fsyncPath, removeQuietly, sizeOf } from "./durable-fs";
-import { SnapshotFormat, SnapshotLayout, defaultSnapshotName, partialOwnerPid, snapshotLayout } from "./layout";
+import {
+  SnapshotFormat,
+  SnapshotLayout,
+  defaultSnapshotName,
+  numberedName,
+  partialOwnerPid,
+  snapshotLayout,
+} from "./layout";
 import { MANIFEST_VERSION, SnapshotManifest, isManifest, readManifest, serializeManifest } from "./manifest";
 import { verifyArchive } from "./verify-archive";
 
@@ -53,21 +60,17 @@ export interface SnapshotOutcome {
  */
 export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOutcome> {
   await ensureOutDir(request.outDir);
-  if (request.name !== undefined) {
-    const existing = await findExisting(snapshotLayout(request.outDir, request.name));
+  const named = request.name === undefined ? undefined : snapshotLayout(request.outDir, request.name);
+  if (named !== undefined) {
+    const existing = await findExisting(named);
     if (existing !== undefined && existing.manifest.source.database !== request.connection.database) {
       throw new OperationFailed(
-        `snapshot ${request.name} in ${request.outDir} is of database ${existing.manifest.source.database}, not of ` +
+        `snapshot ${named.name} in ${request.outDir} is of database ${existing.manifest.source.database}, not of ` +
           `${request.connection.database} named by PG_DSN: choose another --name`,
       );
     }
     if (existing !== undefined) {
-      await checkCompanionsOf(
-        request.name,
-        existing.manifest.companions,
-        request.companions,
-        snapshotLayout(request.outDir, request.name),
-      );
+      await checkCompanionsOf(existing.manifest.companions, request.companions, named);
       return existing;
     }
   }
@@ -77,10 +80,7 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
   const facts = await checkDatabase(request.connection, { schemaVersionQuery: request.schemaVersionQuery });
   const toolCheck = checkPgDumpVersion(request.parentEnv, facts);
   toolCheck.catch(() => undefined); // observed below; not unhandled while the companions run
-  const layout =
-    request.name !== undefined
-      ? snapshotLayout(request.outDir, request.name)
-      : await unusedDefaultLayout(request.outDir, facts.database, new Date());
+  const layout = named ?? (await unusedDefaultLayout(request.outDir, facts.database, new Date()));
   await removeStalePartials(layout);
   await removeOrphanedCompanions(layout);
 
@@ -168,10 +168,15 @@ async function checkPgDumpVersion(parentEnv: NodeJS.ProcessEnv, facts: DatabaseF
 async function unusedDefaultLayout(outDir: string, database: string, now: Date): Promise<SnapshotLayout> {
   const base = defaultSnapshotName(database, now);
   for (let attempt = 1; ; attempt++) {
-    const layout = snapshotLayout(outDir, attempt === 1 ? base : `${base}-${attempt}`);
-    const paths = [layout.manifestPath, layout.finalPath("custom"), layout.finalPath("directory")];
-    if (!(await Promise.all(paths.map(exists))).some(Boolean)) return layout;
+    const layout = snapshotLayout(outDir, numberedName(base, attempt));
+    if (!(await snapshotNameTaken(layout))) return layout;
   }
+}
+
+/** Whether anything of a snapshot of this name (its manifest, dump file or dump directory) is there. */
+export async function snapshotNameTaken(layout: SnapshotLayout): Promise<boolean> {
+  const paths = [layout.manifestPath, layout.finalPath("custom"), layout.finalPath("directory")];
+  return (await Promise.all(paths.map(exists))).some(Boolean);
 }
 
 async function ensureOutDir(outDir: string): Promise<void> {
