@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import { OperationFailed } from "../../cli/command";
+import { toolEnvironment } from "../pg/libpq-env";
 import { RedisSource, describeRedisSource } from "./redis-source";
 
 /** Every RDB file starts with these bytes, then a four-digit format version. */
@@ -29,7 +30,8 @@ export async function dumpRedis(
     "--rdb",
     file,
   ];
-  const env: NodeJS.ProcessEnv = { PATH: parentEnv.PATH, HOME: parentEnv.HOME, LANG: parentEnv.LANG };
+  // What any client tool inherits (PATH, HOME, locale...), then the password; no PG* variables, no RUNBOOK_*.
+  const env = toolEnvironment(parentEnv);
   if (source.password !== undefined) env.REDISCLI_AUTH = source.password;
   await new Promise<void>((resolve, reject) => {
     execFile(
