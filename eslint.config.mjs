@@ -18,4 +18,70 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
   },
+
+  // Layering: components/ (Pulumi wiring) -> src/cli/ (flags and output) -> src/lib/<runbook step>/ ->
+  // src/lib/<service client>/. Dependencies point one way, down; the library never knows its CLI.
+  {
+    files: ["src/lib/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/cli", "**/cli/**"], message: "src/lib must not import the CLI: move the code into src/lib." },
+            { group: ["**/components", "**/components/**"], message: "src/lib must not import the Pulumi components." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["src/lib/{kube,registry,pg,redis,http}/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/cli", "**/cli/**", "**/components", "**/components/**"],
+              message: "a service client must not import the CLI or the components.",
+            },
+            {
+              group: [
+                "../preflight",
+                "../preflight/**",
+                "../snapshot",
+                "../snapshot/**",
+                "../restore",
+                "../restore/**",
+                "../release",
+                "../release/**",
+                "../verify",
+                "../verify/**",
+                "../rollback",
+                "../rollback/**",
+                "../backup",
+                "../backup/**",
+              ],
+              message:
+                "a service client (kube, registry, pg, redis, http) must not import a runbook step: move what both need into the client.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ["src/cli/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/components", "**/components/**"], message: "the CLI must not import the Pulumi components." },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { ChartSource, Tier } from "./validateConfig";
-import { tagProblem } from "../src/lib/versions";
+import { tagProblem } from "../src/lib/release/image-tags";
 
 export interface TieredReleaseArgs {
   /** Namespace of the release. No default. */

@@ -3,7 +3,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
 import { isSecretName, namespaceNameProblem } from "../src/lib/kube/names";
-import { tagProblem } from "../src/lib/versions";
+import { tagProblem } from "../src/lib/release/image-tags";
 
 export const TIERS = ["starter", "professional", "enterprise"] as const;
 export type Tier = (typeof TIERS)[number];

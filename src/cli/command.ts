@@ -5,20 +5,6 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
-/** Bad flags, missing environment or config: exit 2. The message names what is wrong and how to fix it. */
-export class UsageError extends Error {}
-
-/** A check or an operation that ran and failed: exit 1. */
-export class OperationFailed extends Error {
-  constructor(
-    message: string,
-    /** Machine-readable detail printed under --json. */
-    readonly detail?: unknown,
-  ) {
-    super(message);
-  }
-}
-
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 export type ParsedValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
 

@@ -1,5 +1,5 @@
 import { readSecretKey } from "../lib/kube";
-import { UsageError } from "./command";
+import { UsageError } from "../lib/errors";
 
 /** `namespace/secret/key` of the Kubernetes Secret holding the DSN, for commands that need PG_DSN. */
 export const DSN_SECRET_ENV = "RUNBOOK_DSN_SECRET";

@@ -1,4 +1,5 @@
-import { ParsedValues, UsageError } from "./command";
+import { ParsedValues } from "./command";
+import { UsageError } from "../lib/errors";
 
 /** A string flag's trimmed value; undefined when absent, a usage error when given empty. */
 export function optionalString(values: ParsedValues, flag: string): string | undefined {

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { CliCommand, EXIT_FAILED, EXIT_OK, EXIT_USAGE, OperationFailed, UsageError } from "./command";
+import { CliCommand, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from "./command";
+import { OperationFailed, UsageError } from "../lib/errors";
 import { commands } from "./commands";
 import { redactSecrets } from "../lib/redact";
 import { withDsnFromSecret } from "./dsn-from-secret";

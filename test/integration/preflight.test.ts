@@ -17,7 +17,7 @@ import {
   runningContainerImage,
   SecretKeyMissing,
 } from "../../src/lib/kube";
-import { evaluateUpgradeGate } from "../../src/lib/verify/upgrade-gate";
+import { evaluateUpgradeGate } from "../../src/lib/preflight/upgrade-gate";
 
 const PG_DSN = dsnFor("postgres");
 const REPO = `${OPEN_REGISTRY}/runbook-test`;

@@ -23,7 +23,7 @@ import {
   tempDir,
   toolWrapper,
 } from "../support/postgres";
-import { swapNames } from "../../src/lib/snapshot/database-swap";
+import { swapNames } from "../../src/lib/restore/database-swap";
 
 interface Snapshot {
   readonly path: string;

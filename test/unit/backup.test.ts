@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { restorableSecret } from "../../src/lib/backup/kube-secrets";
-import { describeRedisSource, redisSourceFromUrl } from "../../src/lib/backup/redis-source";
-import { UsageError } from "../../src/cli/command";
+import { describeRedisSource, redisSourceFromUrl } from "../../src/lib/redis/source";
+import { UsageError } from "../../src/lib/errors";
 
 describe("backup: Redis URLs", () => {
   it("reads host, port, user, password and TLS, decoding percent-escapes", () => {

@@ -1,5 +1,5 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
-import { UsageError } from "../command";
+import { UsageError } from "../../lib/errors";
 import type { HistoryEntry } from "../../lib/rollback/history";
 import { describeTargets } from "../../lib/rollback/targets";
 

@@ -1,11 +1,12 @@
-import { CliCommand, CommandResult, ParsedValues, UsageError } from "../command";
+import { CliCommand, CommandResult, ParsedValues } from "../command";
+import { UsageError } from "../../lib/errors";
 import { isSecretKey, isSecretName, namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
 import { parsePgDsn, PG_DSN_ENV } from "../../lib/pg/connection";
 import { credentialsFromEnv, InvalidImageReference, parseImageReference } from "../../lib/registry";
-import { failedCheckNames, formatChecks } from "../../lib/verify/check";
-import { PreflightImage, PreflightOptions, PreflightReport, runPreflight } from "../../lib/verify/preflight";
-import { ACKNOWLEDGE_CONFIG_KEY } from "../../lib/verify/upgrade-gate";
-import { tagProblem } from "../../lib/versions";
+import { failedCheckNames, formatChecks } from "../../lib/check";
+import { PreflightImage, PreflightOptions, PreflightReport, runPreflight } from "../../lib/preflight/preflight";
+import { ACKNOWLEDGE_CONFIG_KEY } from "../../lib/preflight/upgrade-gate";
+import { tagProblem } from "../../lib/release/image-tags";
 import { optionalString } from "../flags";
 
 const HELP = `usage: runbook preflight --namespace NS --release NAME --image COMPONENT=IMAGE... [options]

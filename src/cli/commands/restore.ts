@@ -1,8 +1,8 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
-import { UsageError } from "../command";
+import { UsageError } from "../../lib/errors";
 import { connectionFromEnv } from "../../lib/pg/connection";
 import { withInterruption } from "../../lib/snapshot/interruption";
-import { RestoreOutcome, describeRestore, restoreSnapshot } from "../../lib/snapshot/restore-snapshot";
+import { RestoreOutcome, describeRestore, restoreSnapshot } from "../../lib/restore/restore-snapshot";
 
 const help = `usage: runbook restore --snapshot PATH --yes [options]
 

@@ -1,5 +1,5 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
-import { UsageError } from "../command";
+import { UsageError } from "../../lib/errors";
 import type { SnapshotRecord } from "../../lib/rollback/history";
 import { planRollback, RollbackPlan } from "../../lib/rollback/plan";
 import { describeTargets, targetsFromConfig } from "../../lib/rollback/targets";

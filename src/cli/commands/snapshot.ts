@@ -1,6 +1,6 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
-import { UsageError } from "../command";
-import { REDIS_URL_ENV, redisSourceFromUrl } from "../../lib/backup/redis-source";
+import { UsageError } from "../../lib/errors";
+import { REDIS_URL_ENV, redisSourceFromUrl } from "../../lib/redis/source";
 import { isSecretName, namespaceNameProblem } from "../../lib/kube";
 import { connectionFromEnv } from "../../lib/pg/connection";
 import type { CompanionRequest } from "../../lib/snapshot/companions";

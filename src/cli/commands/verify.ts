@@ -1,6 +1,7 @@
-import { CliCommand, CommandResult, ParsedValues, UsageError } from "../command";
+import { CliCommand, CommandResult, ParsedValues } from "../command";
+import { UsageError } from "../../lib/errors";
 import { namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
-import { failedCheckNames, formatChecks } from "../../lib/verify/check";
+import { failedCheckNames, formatChecks } from "../../lib/check";
 import { runVerification, VerifyOptions } from "../../lib/verify/verify";
 import { STARTUP_ERROR_PATTERNS } from "../../lib/verify/startup-errors";
 import { optionalString } from "../flags";

@@ -1,4 +1,4 @@
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { KubectlError, KubeTarget, kubectlJson } from "../kube/kubectl";
 
 interface SecretObject {

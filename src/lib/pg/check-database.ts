@@ -1,5 +1,5 @@
 import type { Client, QueryArrayConfig } from "pg";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { redactSecrets } from "../redact";
 import { connectClient } from "./client";
 import { PgConnection, parsePgDsn, secretsOf } from "./connection";

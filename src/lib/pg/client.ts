@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type { ConnectionOptions } from "node:tls";
 import { Client, ClientConfig } from "pg";
-import { UsageError } from "../../cli/command";
+import { UsageError } from "../errors";
 import { PG_DSN_ENV, PgConnection } from "./connection";
 import { connectFailed } from "./errors";
 import { DEFAULT_APPLICATION_NAME, DEFAULT_CONNECT_TIMEOUT_SECONDS } from "./libpq-env";

@@ -1,6 +1,6 @@
 import os from "node:os";
 import { parse } from "pg-connection-string";
-import { UsageError } from "../../cli/command";
+import { UsageError } from "../errors";
 
 /** The environment variable that carries the database connection string; never a command-line flag. */
 export const PG_DSN_ENV = "PG_DSN";

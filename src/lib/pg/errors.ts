@@ -1,4 +1,4 @@
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { redactSecrets } from "../redact";
 import { PG_DSN_ENV, PgConnection, describeConnection, secretsOf } from "./connection";
 

@@ -1,5 +1,5 @@
 import type { Client } from "pg";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { PG_DSN_ENV, PgConnection } from "./connection";
 import { queryFailed } from "./errors";
 

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from "node:child_process";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { redactSecrets } from "../redact";
 import { PgConnection, secretsOf } from "./connection";
 import { libpqHint } from "./errors";

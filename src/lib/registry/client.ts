@@ -1,4 +1,4 @@
-import { describeFetchError, fetchWithRetries, RetriesExhausted } from "../verify/http";
+import { describeFetchError, fetchWithRetries, RetriesExhausted } from "../http/fetch";
 import {
   AuthChallenge,
   basicAuthorization,

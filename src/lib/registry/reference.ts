@@ -1,4 +1,17 @@
-import { isDigest, isOciTag } from "../versions";
+/** A content digest pins the exact image; only sha256 is used by the registries we target. */
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** The OCI distribution spec's tag grammar. */
+const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+/** True for any tag the OCI distribution spec allows (policy aside: `latest` passes here). */
+export function isOciTag(tag: string): boolean {
+  return OCI_TAG.test(tag);
+}
+
+export function isDigest(tag: string): boolean {
+  return SHA256_DIGEST.test(tag);
+}
 
 /** `registry/repository[:tag][@sha256:digest]`, split into what the distribution API needs. */
 export interface ImageReference {

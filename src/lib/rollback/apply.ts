@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { readSecretKey } from "../kube/secret";
 import { checkDatabase } from "../pg/check-database";
 import { redactSecrets } from "../redact";

@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { OperationFailed, UsageError } from "../../cli/command";
+import { OperationFailed, UsageError } from "../errors";
 import type { DatabaseFacts } from "../pg/check-database";
 import { majorOfVersionNum } from "../pg/versions";
 import { digestSnapshot } from "./digest";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { exportSecrets } from "../backup/kube-secrets";
-import { dumpRedis } from "../backup/redis-dump";
-import { RedisSource, describeRedisSource } from "../backup/redis-source";
+import { dumpRedis } from "../redis/rdb-dump";
+import { RedisSource, describeRedisSource } from "../redis/source";
 import type { KubeTarget } from "../kube/kubectl";
 import { digestSnapshot } from "./digest";
 import { FILE_MODE, exists, removeQuietly } from "./durable-fs";

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { pipeline } from "node:stream/promises";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import type { PgConnection } from "../pg/connection";
 import { libpqEnvironment } from "../pg/libpq-env";
 import { ToolExit, startPgTool, toolFailed } from "../pg/tools";

@@ -1,4 +1,4 @@
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 
 /**
  * Runs work with an AbortSignal that fires on SIGINT or SIGTERM (Ctrl-C, or Pulumi cancelling a command):

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { UsageError } from "../../cli/command";
+import { UsageError } from "../errors";
 
 export type SnapshotFormat = "custom" | "directory";
 export const SNAPSHOT_FORMATS: readonly SnapshotFormat[] = ["custom", "directory"];

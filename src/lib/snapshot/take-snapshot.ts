@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { DatabaseFacts, checkDatabase } from "../pg/check-database";
 import { PgConnection, connectionFacts } from "../pg/connection";
 import { toolEnvironment } from "../pg/libpq-env";

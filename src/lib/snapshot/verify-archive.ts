@@ -1,4 +1,4 @@
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { toolEnvironment } from "../pg/libpq-env";
 import { runPgTool } from "../pg/tools";
 

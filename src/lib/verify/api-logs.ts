@@ -1,6 +1,6 @@
 import { KubeTarget, readContainerLogs } from "../kube";
 import { redactSecrets } from "../redact";
-import { CheckResult, fail, pass, skip } from "./check";
+import { CheckResult, fail, pass, skip } from "../check";
 import { findStartupErrors, maskUrlPasswords, STARTUP_ERROR_PATTERNS } from "./startup-errors";
 
 export interface ApiLogsSource {

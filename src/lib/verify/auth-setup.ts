@@ -1,5 +1,5 @@
-import { CheckResult, fail, pass } from "./check";
-import { endpointUrl, fetchWithRetries, RetriesExhausted, RetryPolicy } from "./http";
+import { CheckResult, fail, pass } from "../check";
+import { endpointUrl, fetchWithRetries, RetriesExhausted, RetryPolicy } from "../http/fetch";
 
 /**
  * `/auth/setup` offers the "create the first admin" screen, so it answers 200 only while no admin exists.

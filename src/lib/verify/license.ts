@@ -1,5 +1,5 @@
-import { CheckResult, fail, pass } from "./check";
-import { endpointUrl, fetchWithRetries, RetriesExhausted, RetryPolicy } from "./http";
+import { CheckResult, fail, pass } from "../check";
+import { endpointUrl, fetchWithRetries, RetriesExhausted, RetryPolicy } from "../http/fetch";
 
 export interface LicenseExpectations {
   /** --expect-tier: compared case-insensitively. */

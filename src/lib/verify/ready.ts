@@ -1,5 +1,5 @@
-import { CheckResult, fail, pass } from "./check";
-import { backoffDelayMs, describeFetchError, fetchWithTimeout, sleep } from "./http";
+import { CheckResult, fail, pass } from "../check";
+import { backoffDelayMs, describeFetchError, fetchWithTimeout, sleep } from "../http/fetch";
 
 export interface ReadyPolicy {
   /** The whole check gives up after this long (--ready-timeout). */

@@ -1,8 +1,8 @@
 import { latestRevision, previousGoodRevision, readHelmHistory } from "../kube";
 import { ApiLogsSource, checkApiLogs } from "./api-logs";
 import { checkAuthSetup } from "./auth-setup";
-import { allPassed, CheckResult } from "./check";
-import { endpointUrl, RetryPolicy } from "./http";
+import { allPassed, CheckResult } from "../check";
+import { endpointUrl, RetryPolicy } from "../http/fetch";
 import { checkLicense } from "./license";
 import { waitFor200 } from "./ready";
 import { wayBack } from "./way-back";

@@ -1,5 +1,5 @@
 import type { Client } from "pg";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import type { PgConnection } from "../pg/connection";
 import { queryFailed } from "../pg/errors";
 

@@ -1,4 +1,4 @@
-import { UsageError } from "../../cli/command";
+import { UsageError } from "../errors";
 
 /** The environment variable holding the Redis URL to back up; a URL can carry a password, so never argv. */
 export const REDIS_URL_ENV = "RUNBOOK_REDIS_URL";

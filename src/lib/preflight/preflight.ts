@@ -12,7 +12,7 @@ import {
 } from "../kube";
 import { redactSecrets } from "../redact";
 import { checkImage, ImageCheck, ImageReference, RegistryClientOptions } from "../registry";
-import { allPassed, CheckResult, fail, pass, skip } from "./check";
+import { allPassed, CheckResult, fail, pass, skip } from "../check";
 import { evaluateUpgradeGate, RunningApi } from "./upgrade-gate";
 
 export interface PreflightImage {

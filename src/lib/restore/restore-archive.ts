@@ -1,7 +1,7 @@
 import type { PgConnection } from "../pg/connection";
 import { libpqEnvironment } from "../pg/libpq-env";
 import { startPgTool, toolFailed } from "../pg/tools";
-import type { LoadedSnapshot } from "./check-snapshot";
+import type { LoadedSnapshot } from "../snapshot/check-snapshot";
 
 /** Parallel pg_restore workers for a directory-format snapshot (measured: 2 on the 2-core machines). */
 const RESTORE_JOBS = 2;

@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { toolEnvironment } from "../pg/libpq-env";
-import { RedisSource, describeRedisSource } from "./redis-source";
+import { RedisSource, describeRedisSource } from "./source";
 
 /** Every RDB file starts with these bytes, then a four-digit format version. */
 const RDB_MAGIC = "REDIS";

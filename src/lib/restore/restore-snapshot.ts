@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Client } from "pg";
-import { OperationFailed } from "../../cli/command";
+import { OperationFailed } from "../errors";
 import { checkDatabase } from "../pg/check-database";
 import { connectClient } from "../pg/client";
 import { PgConnection, withDatabase } from "../pg/connection";
@@ -12,8 +12,8 @@ import {
 } from "../pg/database-properties";
 import { queryFailed } from "../pg/errors";
 import { readRolePrivileges, restorePrivilegeProblems } from "../pg/privileges";
-import { LoadedSnapshot, Refusal, checkIntegrity, checkTarget, loadSnapshot } from "./check-snapshot";
-import { companionRestoreSteps } from "./companions";
+import { LoadedSnapshot, Refusal, checkIntegrity, checkTarget, loadSnapshot } from "../snapshot/check-snapshot";
+import { companionRestoreSteps } from "../snapshot/companions";
 import {
   SwapIncomplete,
   SwapNames,
@@ -22,10 +22,10 @@ import {
   swapDatabases,
   swapNames,
 } from "./database-swap";
-import { defaultSnapshotName, numberedName, snapshotLayout } from "./layout";
+import { defaultSnapshotName, numberedName, snapshotLayout } from "../snapshot/layout";
 import { restoreArchive } from "./restore-archive";
-import { SnapshotOutcome, snapshotNameTaken, takeSnapshot } from "./take-snapshot";
-import { verifyArchive } from "./verify-archive";
+import { SnapshotOutcome, snapshotNameTaken, takeSnapshot } from "../snapshot/take-snapshot";
+import { verifyArchive } from "../snapshot/verify-archive";
 
 export interface RestoreRequest {
   /** The target: the database named by PG_DSN, which must exist. */

@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { crossesMinor, isDigest, isOciTag, parseSemverTag, tagProblem } from "../../src/lib/versions";
+import { crossesMinor, parseSemverTag, tagProblem } from "../../src/lib/release/image-tags";
+import { isDigest, isOciTag } from "../../src/lib/registry/reference";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 

@@ -1,15 +1,11 @@
 /**
- * Image tag rules shared by the config validator and the preflight CLI. Pure functions: no I/O.
+ * The runbook's image tag policy, the one definition used by config validation, the release component and
+ * the preflight CLI. Pure functions: no I/O. The OCI grammar itself is the registry client's.
  */
+import { isDigest, isOciTag } from "../registry/reference";
 
 /** `vX.Y.Z` or `X.Y.Z` with an optional pre-release (`-rc.1`). No build metadata: `+` is not allowed in OCI tags. */
 const SEMVER_TAG = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$/;
-
-/** A content digest pins the exact image; only sha256 is used by the registries we target. */
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-
-/** The OCI distribution spec's tag grammar. */
-const OCI_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
 export interface SemverTag {
   readonly major: number;
@@ -21,15 +17,6 @@ export interface SemverTag {
 export interface TagRules {
   /** Protected stacks (prod) accept only semver tags or digests, so that the minor-version gate can reason. */
   readonly protectedStack: boolean;
-}
-
-/** True for any tag the OCI distribution spec allows (policy aside: `latest` passes here). */
-export function isOciTag(tag: string): boolean {
-  return OCI_TAG.test(tag);
-}
-
-export function isDigest(tag: string): boolean {
-  return SHA256_DIGEST.test(tag);
 }
 
 /** Parses `v1.2.3` / `1.2.3-rc.1`; undefined for anything else (digests included). */

@@ -1,5 +1,5 @@
-import { crossesMinor } from "../versions";
-import { CheckResult, fail, pass, skip } from "./check";
+import { crossesMinor } from "../release/image-tags";
+import { CheckResult, fail, pass, skip } from "../check";
 
 /** The Pulumi config key that carries the acknowledgement; preflight gets its value as --acknowledge. */
 export const ACKNOWLEDGE_CONFIG_KEY = "release-runbook:acknowledgeUpgrade";
