@@ -76,6 +76,8 @@ export interface RunbookConfig {
     readonly protected: boolean;
     readonly acknowledgeUpgrade?: string;
     readonly destructive: boolean;
+    /** Why a protected stack may connect with an sslmode weaker than verify-full; absent refuses it. */
+    readonly allowUnverifiedDatabaseTls?: string;
   };
   readonly kubeContext?: string;
 }
@@ -130,6 +132,7 @@ export namespace RawConfig {
     "protected",
     "acknowledgeUpgrade",
     "destructive",
+    "allowUnverifiedDatabaseTls",
     "kubeContext",
   ] as const;
   export const secretKeys = ["pgDsn", "registryPassword", "redisUrl"] as const;
@@ -550,6 +553,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   if (registryInsecure && isProtected) {
     r.problem("registryInsecure", "a protected stack checks its images over TLS only; remove registryInsecure");
   }
+  const allowUnverifiedDatabaseTls = r.string("allowUnverifiedDatabaseTls");
   const kubeContext = r.string("kubeContext");
   const schemaVersionQuery = r.string("schemaVersionQuery");
 
@@ -592,7 +596,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
         logLines,
         healthPath: application === "em-runtime" ? EM_RUNTIME_HEALTH_PATH : undefined,
       },
-      gate: { protected: isProtected, acknowledgeUpgrade, destructive },
+      gate: { protected: isProtected, acknowledgeUpgrade, destructive, allowUnverifiedDatabaseTls },
       kubeContext,
     },
   };

@@ -1,7 +1,7 @@
 import { parse } from "pg-connection-string";
 
 /** Environment variables whose values are secrets wherever they appear. */
-const SECRET_ENV_VARS = ["PG_DSN", "PGPASSWORD", "REGISTRY_PASSWORD", "REGISTRY_TOKEN"];
+export const SECRET_ENV_VARS = ["PG_DSN", "PGPASSWORD", "REGISTRY_PASSWORD", "REGISTRY_TOKEN"];
 
 /**
  * Removes every secret the process was given (the DSN, its password, registry credentials) from a text
