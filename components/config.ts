@@ -1,7 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RawConfig, RunbookConfig, validateConfig } from "./validateConfig";
+import { RawConfig, RunbookConfig } from "../src/lib/config/schema";
+import { validateConfig } from "../src/lib/config/validate";
 
-export { ConfigError, RunbookConfig } from "./validateConfig";
+export { ConfigError, RunbookConfig } from "../src/lib/config/schema";
 
 /** Keys read as JSON objects or arrays; everything else is a string, number or boolean. */
 const OBJECT_KEYS = ["imageTags", "imageRepositories", "siteValues", "backupSecrets"] as const;

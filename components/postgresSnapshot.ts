@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
 import { parseRunbookJson, runbookInvocation } from "./runbookCli";
-import type { SnapshotFormat } from "./validateConfig";
+import type { SnapshotFormat } from "../src/lib/config/schema";
 
 export interface PostgresSnapshotArgs {
   /** The target versions (image tags, chart version, tier): a new snapshot is taken when any changes. No default. */

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import type { ChartSource, Tier } from "./validateConfig";
+import type { ChartSource, Tier } from "../src/lib/config/schema";
+import { namespaceNameProblem, releaseNameProblem } from "../src/lib/kube/names";
 import { tagProblem } from "../src/lib/release/image-tags";
 
 export interface TieredReleaseArgs {
@@ -94,6 +95,12 @@ export class TieredRelease extends pulumi.ComponentResource {
   public readonly chartVersion: pulumi.Output<string>;
 
   constructor(name: string, args: TieredReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    const releaseProblem = releaseNameProblem(args.releaseName);
+    if (releaseProblem !== undefined)
+      throw new Error(`TieredRelease ${name}: releaseName '${args.releaseName}' ${releaseProblem}`);
+    const namespaceProblem = namespaceNameProblem(args.namespace);
+    if (namespaceProblem !== undefined)
+      throw new Error(`TieredRelease ${name}: namespace '${args.namespace}' ${namespaceProblem}`);
     for (const [component, tag] of Object.entries(args.imageTags)) {
       const problem = tagProblem(tag, { protectedStack: false });
       if (problem !== undefined) throw new Error(`TieredRelease ${name}: imageTags.${component}: the tag ${problem}`);

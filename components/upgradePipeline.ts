@@ -4,7 +4,7 @@ import { Preflight } from "./preflight";
 import { PostgresSnapshot } from "./postgresSnapshot";
 import { TieredRelease } from "./tieredRelease";
 import { Verification } from "./verification";
-import type { RunbookConfig } from "./validateConfig";
+import type { RunbookConfig } from "../src/lib/config/schema";
 
 export interface UpgradePipelineArgs {
   /** The validated stack config. No default. */

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { parseRunbookJson, runbookInvocation } from "./runbookCli";
-import type { Tier } from "./validateConfig";
+import type { Tier } from "../src/lib/config/schema";
 
 export interface VerificationArgs {
   /** Public base URL of the application. No default. */

@@ -1,7 +1,7 @@
 import * as path from "path";
 import * as fs from "fs";
 import * as YAML from "yaml";
-import type { RawConfig } from "../../components/validateConfig";
+import type { RawConfig } from "../../src/lib/config/schema";
 
 export const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 export const FIXTURE_CHART = "test/fixtures/charts/alexandria-ee";

@@ -1,6 +1,7 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, validateConfig, ValidationResult } from "../../components/validateConfig";
+import { ConfigError, ValidationResult } from "../../src/lib/config/schema";
+import { validateConfig } from "../../src/lib/config/validate";
 import { PROJECT_DIR, rawConfig, stackFileValues, validRawValues } from "../support/stackConfig";
 
 const ctx = { project: "release-runbook", stack: "unit", projectDir: PROJECT_DIR };

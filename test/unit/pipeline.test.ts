@@ -6,7 +6,7 @@ import { PROJECT_DIR, rawConfig, validRawValues } from "../support/stackConfig";
 const recorded: RecordedResource[] = installMocks();
 
 type PipelineModule = typeof import("../../components/upgradePipeline");
-type ConfigModule = typeof import("../../components/validateConfig");
+type ConfigModule = typeof import("../../src/lib/config/validate");
 
 /** The options each resource was constructed with, seen through a transformation on the pipeline. */
 interface SeenOptions {
@@ -24,7 +24,7 @@ async function buildPipeline(
   extra: Record<string, unknown> = {},
 ) {
   const { UpgradePipeline }: PipelineModule = await import("../../components/upgradePipeline");
-  const { validateConfig }: ConfigModule = await import("../../components/validateConfig");
+  const { validateConfig }: ConfigModule = await import("../../src/lib/config/validate");
   const { config } = validateConfig(rawConfig(validRawValues(overrides), extra), {
     project: "release-runbook",
     stack: "unit",

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { RawConfig } from "../../components/validateConfig";
+import { RawConfig } from "../../src/lib/config/schema";
 import { PROJECT_DIR } from "../support/stackConfig";
 
 interface Declared {
