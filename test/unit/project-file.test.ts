@@ -15,13 +15,24 @@ interface Declared {
 describe("Pulumi.yaml", () => {
   const project = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8"), { strict: true }) as {
     name: string;
-    runtime: { name: string };
+    runtime: { name: string; options?: { typescript?: boolean; tsconfig?: string } };
     config: Record<string, Declared>;
   };
 
   it("is the release-runbook nodejs project", () => {
     assert.strictEqual(project.name, "release-runbook");
     assert.strictEqual(project.runtime.name, "nodejs");
+  });
+
+  it("compiles the program transpile-only, leaving type-checking to npm run typecheck (run by .ci/run)", () => {
+    const tsconfig = project.runtime.options?.tsconfig;
+    assert.ok(tsconfig, "runtime.options.tsconfig is not set, so every up type-checks index.ts with ts-node");
+    // The Node.js runtime reads noCheck from this file's own compilerOptions, not through `extends`.
+    const own = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, tsconfig), "utf8")) as {
+      compilerOptions?: { noCheck?: boolean };
+    };
+    assert.strictEqual(own.compilerOptions?.noCheck, true);
+    assert.match(fs.readFileSync(path.join(PROJECT_DIR, ".ci", "run"), "utf8"), /^npm run typecheck$/m);
   });
 
   it("declares exactly the keys the program reads, each with a description", () => {
