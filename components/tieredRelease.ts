@@ -29,6 +29,10 @@ export interface TieredReleaseArgs {
   readonly adoptExistingRelease?: boolean;
   /** Kubernetes provider. Default: the default provider (current kubeconfig context). */
   readonly provider?: k8s.Provider;
+  /** Refuse to delete or replace the release (`pulumi destroy`, a new releaseName): production. Default false. */
+  readonly protect?: boolean;
+  /** Leave the release installed when Pulumi deletes the resource. Default false. */
+  readonly retainOnDelete?: boolean;
 }
 
 /** Deep-merges plain objects, `over` winning; arrays and scalars are replaced, as Helm merges values. */
@@ -75,12 +79,24 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
     values: releaseValues(args.siteValues ?? {}, args.imageTags),
     atomic: true,
     cleanupOnFail: true,
+    // A failing migration Job must fail the rollout (and trip the atomic rollback), not pass it.
+    waitForJobs: true,
     timeout: args.timeoutSeconds ?? 600,
     maxHistory: args.maxHistory ?? 10,
     createNamespace: args.createNamespace ?? false,
     description: `release-runbook: tier ${args.tier}, ${Object.entries(args.imageTags)
       .map(([c, t]) => `${c}=${t}`)
       .join(" ")}`,
+  };
+}
+
+/** The Release's resource options: adoption, protection, retention. Pure; tested without mocks. */
+export function releaseResourceOptions(args: TieredReleaseArgs): pulumi.CustomResourceOptions {
+  return {
+    provider: args.provider,
+    import: args.adoptExistingRelease ? `${args.namespace}/${args.releaseName}` : undefined,
+    protect: args.protect ?? false,
+    retainOnDelete: args.retainOnDelete ?? false,
   };
 }
 
@@ -112,10 +128,9 @@ export class TieredRelease extends pulumi.ComponentResource {
     }
     super("release-runbook:helm:TieredRelease", name, {}, opts);
     this.release = new k8s.helm.v3.Release(`${name}-release`, releaseInputs(args), {
+      ...releaseResourceOptions(args),
       parent: this,
       dependsOn: opts?.dependsOn,
-      provider: args.provider,
-      import: args.adoptExistingRelease ? `${args.namespace}/${args.releaseName}` : undefined,
     });
     this.revision = this.release.status.revision;
     this.status = this.release.status.status;

@@ -122,6 +122,8 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         createNamespace: c.helm.createNamespace,
         adoptExistingRelease: c.helm.adoptExistingRelease,
         provider,
+        protect: c.gate.protected,
+        retainOnDelete: c.helm.retainOnDelete,
       },
       { parent: this, dependsOn: [this.preflight, this.snapshot] },
     );

@@ -124,6 +124,7 @@ describe("UpgradePipeline resource graph", () => {
     const release = byType("kubernetes:helm.sh/v3:Release", "alexandria-ee").inputs;
     assert.strictEqual(release.atomic, true);
     assert.strictEqual(release.cleanupOnFail, true);
+    assert.strictEqual(release.waitForJobs, true, "a failing migration Job must fail the rollout");
     assert.strictEqual(release.timeout, 600);
     assert.strictEqual(release.maxHistory, 10);
     assert.strictEqual(release.name, "alexandria-ee");
@@ -282,5 +283,29 @@ describe("first install, as verification sees it", () => {
     assert.strictEqual(dump.environment.RUNBOOK_ARG_KUBE_SECRETS, undefined);
     assert.strictEqual(dump.environment.RUNBOOK_REDIS_URL, undefined);
     assert.doesNotMatch(dump.create, /--kube-secrets/);
+  });
+});
+
+describe("TieredRelease's resource options", () => {
+  it("protects a protected stack's release and retains it on delete when asked; adopts by namespace/name", async () => {
+    const { releaseResourceOptions } = await import("../../components/tieredRelease");
+    const base = {
+      namespace: "alexandria",
+      releaseName: "alexandria-ee",
+      chart: { kind: "repository" as const, chart: "oci://registry.example/charts/a", version: "1.0.0" },
+      tier: "enterprise" as const,
+      valuesFiles: ["values.yaml"],
+      imageTags: { api: "v1.2.3" },
+    };
+    assert.deepStrictEqual(releaseResourceOptions(base), {
+      provider: undefined,
+      import: undefined,
+      protect: false,
+      retainOnDelete: false,
+    });
+    const prod = releaseResourceOptions({ ...base, protect: true, retainOnDelete: true, adoptExistingRelease: true });
+    assert.strictEqual(prod.protect, true);
+    assert.strictEqual(prod.retainOnDelete, true);
+    assert.strictEqual(prod.import, "alexandria/alexandria-ee");
   });
 });

@@ -65,6 +65,8 @@ export interface RunbookConfig {
     readonly maxHistory: number;
     readonly createNamespace: boolean;
     readonly adoptExistingRelease: boolean;
+    /** Leave the Helm release installed when Pulumi deletes the resource. */
+    readonly retainOnDelete: boolean;
   };
   readonly verification: {
     readonly readyTimeoutSeconds: number;
@@ -126,6 +128,7 @@ export namespace RawConfig {
     "maxHistory",
     "createNamespace",
     "adoptExistingRelease",
+    "retainOnDelete",
     "readyTimeoutSeconds",
     "licenseWarnDays",
     "maxSeats",

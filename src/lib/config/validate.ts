@@ -68,6 +68,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   const backupSecrets = validateBackupSecrets(r, application);
   const createNamespace = r.boolean("createNamespace", false);
   const adoptExistingRelease = r.boolean("adoptExistingRelease", false);
+  const retainOnDelete = r.boolean("retainOnDelete", false);
   const destructive = r.boolean("destructive", false);
   const allowUnverifiedDatabaseTls = r.string("allowUnverifiedDatabaseTls");
   const kubeContext = r.string("kubeContext");
@@ -114,7 +115,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
         secrets: backupSecrets,
         redisUrl: raw.redisUrl,
       },
-      helm: { timeoutSeconds, maxHistory, createNamespace, adoptExistingRelease },
+      helm: { timeoutSeconds, maxHistory, createNamespace, adoptExistingRelease, retainOnDelete },
       verification: {
         readyTimeoutSeconds,
         licenseWarnDays,
