@@ -7,7 +7,7 @@ import { readSecretKey } from "../kube/secret";
 import { checkDatabase } from "../pg/check-database";
 import { redactSecrets } from "../redact";
 import type { RollbackPlan } from "./plan";
-import { configValue, PlainConfig } from "./stack-facts";
+import { configValue, PlainConfig } from "./stack-config";
 import { TARGET_KEYS, TargetVersions } from "./targets";
 
 /** The DSN the stack's snapshots use: PG_DSN, else the stack's secret pgDsn, else its dsnSecret in the cluster. */
