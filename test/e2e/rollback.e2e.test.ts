@@ -35,6 +35,10 @@ describe("e2e: rollback from stack history across a schema migration", function 
     ({ project, stack } = await firstInstallStack("e2e-rollback", "v1.4.0"));
   });
 
+  /** `runbook rollback --stack e2e-rollback --to 1` with these further flags. */
+  const rollbackToV1 = (...flags: string[]) =>
+    runbook(project, ["rollback", "--stack", "e2e-rollback", "--to", "1", ...flags]);
+
   it("up v1, then up v2 whose start-up migrates the schema", async () => {
     assert.ifError((await up(stack)).error);
     await setFixtureMode({ adminExists: true });
@@ -72,7 +76,7 @@ describe("e2e: rollback from stack history across a schema migration", function 
   });
 
   it("refuses to roll back to v1 without restoring, and the plan says which snapshot", () => {
-    const refused = runbook(project, ["rollback", "--stack", "e2e-rollback", "--to", "1", "--yes", "--json"]);
+    const refused = rollbackToV1("--yes", "--json");
     assert.strictEqual(refused.status, 1, refused.stdout + refused.stderr);
     assert.match(String(refused.json.plan.refusal), /schema is at 2 but version 1 .*ran with 1/);
     assert.strictEqual(
@@ -80,33 +84,14 @@ describe("e2e: rollback from stack history across a schema migration", function 
       `${REGISTRY}/alexandria/api:v1.5.0`,
       "a refused rollback changed the release",
     );
-    const plan = runbook(project, [
-      "rollback",
-      "--stack",
-      "e2e-rollback",
-      "--to",
-      "1",
-      "--restore-snapshot",
-      "auto",
-      "--json",
-    ]);
+    const plan = rollbackToV1("--restore-snapshot", "auto", "--json");
     assert.strictEqual(plan.status, 0, plan.stderr);
     assert.strictEqual(plan.json.applied, false);
     assert.strictEqual(plan.json.plan.restore.needed, true);
   });
 
   it("rolls back with the restore: fresh snapshot, restore, release at v1, verified; history shows three updates", async () => {
-    const result = runbook(project, [
-      "rollback",
-      "--stack",
-      "e2e-rollback",
-      "--to",
-      "1",
-      "--restore-snapshot",
-      "auto",
-      "--yes",
-      "--json",
-    ]);
+    const result = rollbackToV1("--restore-snapshot", "auto", "--yes", "--json");
     process.stdout.write(`${result.stderr}\n`);
     assert.strictEqual(result.status, 0, result.stdout + result.stderr);
     assert.strictEqual(result.json.update.result, "succeeded");

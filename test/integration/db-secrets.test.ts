@@ -4,21 +4,16 @@ import {
   ADMIN,
   PG_HOST,
   PG_PORT,
-  buildCli,
-  createDatabase,
-  dropDatabase,
   dsnFor,
   fingerprint,
   query,
   realTool,
   recordedCalls,
-  removeTempDirs,
-  requirePostgres,
   runCli,
-  seedDatabase,
   tempDir,
   toolWrapper,
 } from "../support/postgres";
+import { postgresSuite } from "../support/postgresSuite";
 
 /** A password that would run `touch` if any shell ever saw it unquoted. */
 const HOSTILE_PASSWORD = `p$(touch /tmp/pwned-x)'"`;
@@ -45,20 +40,14 @@ async function sampleCommandLines<T>(until: Promise<T>): Promise<{ result: T; li
 
 describe("secrets stay out of argv and output (integration, real PostgreSQL)", function () {
   this.timeout(120_000);
+  const { seeded } = postgresSuite();
   let source: string;
-  const cleanup: string[] = [];
 
   before(async () => {
-    await requirePostgres();
-    await buildCli();
-    source = await createDatabase("rr_secrets");
-    cleanup.push(source);
-    await seedDatabase(source);
+    source = await seeded("rr_secrets");
   });
 
   after(async () => {
-    removeTempDirs();
-    for (const db of cleanup) await dropDatabase(db);
     await query("postgres", `DROP ROLE IF EXISTS ${HOSTILE_ROLE}`);
   });
 
@@ -124,9 +113,7 @@ describe("secrets stay out of argv and output (integration, real PostgreSQL)", f
     const literal = HOSTILE_PASSWORD.replace(/'/g, "''");
     await query("postgres", `CREATE ROLE ${HOSTILE_ROLE} LOGIN CREATEDB PASSWORD '${literal}'`);
     const credentials = { user: HOSTILE_ROLE, password: HOSTILE_PASSWORD };
-    const db = await createDatabase("rr_hostile", HOSTILE_ROLE);
-    cleanup.push(db);
-    await seedDatabase(db, credentials);
+    const db = await seeded("rr_hostile", HOSTILE_ROLE, credentials);
     const before = await fingerprint(db);
 
     const outDir = tempDir("sec-hostile");

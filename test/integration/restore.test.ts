@@ -8,21 +8,17 @@ import {
   Credentials,
   PG_HOST,
   PG_PORT,
-  buildCli,
   createDatabase,
   databasesNamedAfter,
-  dropDatabase,
   dsnFor,
   fingerprint,
   query,
   realTool,
-  removeTempDirs,
-  requirePostgres,
   runCli,
-  seedDatabase,
   tempDir,
   toolWrapper,
 } from "../support/postgres";
+import { postgresSuite } from "../support/postgresSuite";
 import { swapNames } from "../../src/lib/restore/database-swap";
 
 interface Snapshot {
@@ -61,24 +57,7 @@ function copyTree(from: string, to: string): void {
 
 describe("runbook restore (integration, real PostgreSQL)", function () {
   this.timeout(180_000);
-  const cleanup: string[] = [];
-
-  before(async () => {
-    await requirePostgres();
-    await buildCli();
-  });
-
-  after(async () => {
-    removeTempDirs();
-    for (const db of cleanup) await dropDatabase(db);
-  });
-
-  async function seeded(prefix: string, owner: string = ADMIN.user, credentials: Credentials = ADMIN): Promise<string> {
-    const db = await createDatabase(prefix, owner);
-    cleanup.push(db);
-    await seedDatabase(db, credentials);
-    return db;
-  }
+  const { seeded, dropAfter } = postgresSuite();
 
   /** GRANTs and settings on the database itself, which pg_dump leaves out; the restore copies them. */
   async function databaseLevelFacts(db: string): Promise<unknown[]> {
@@ -145,7 +124,7 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
       assert.equal(path.dirname(preRestore), outDir);
       assert.ok(fs.existsSync(String(out.preRestoreManifest)));
       const other = await createDatabase("rr_precheck");
-      cleanup.push(other);
+      dropAfter(other);
       const check = await runCli(["restore", "--snapshot", preRestore, "--yes", "--force", "--json"], {
         env: { PG_DSN: dsnFor(other) },
       });
@@ -164,7 +143,7 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
     const occupied: string[] = [];
     for (let s = 0; s < 30; s++) occupied.push(swapNames(db, new Date(start + s * 1000)).kept);
     for (const name of occupied) await query("postgres", `CREATE DATABASE ${name} TEMPLATE template0`);
-    cleanup.push(...occupied);
+    dropAfter(...occupied);
 
     const outcomes: Record<string, unknown>[] = [];
     for (let i = 0; i < 2; i++) {
@@ -174,7 +153,7 @@ describe("runbook restore (integration, real PostgreSQL)", function () {
         env: { PG_DSN: dsnFor(db) },
       });
       assert.equal(run.code, 0, run.stderr);
-      cleanup.push(String(run.json!.keptDatabase));
+      dropAfter(String(run.json!.keptDatabase));
       assert.match(String(run.json!.keptDatabase), new RegExp(`^${db}_pre_restore_\\d{8}_\\d{6}_\\d+$`));
       assert.deepEqual(
         await fingerprint(String(run.json!.keptDatabase)),

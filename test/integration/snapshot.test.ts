@@ -5,20 +5,16 @@ import fs from "node:fs";
 import path from "node:path";
 import {
   ADMIN,
-  buildCli,
   createDatabase,
-  dropDatabase,
   dsnFor,
   fingerprint,
   realTool,
   recordedCalls,
-  removeTempDirs,
-  requirePostgres,
   runCli,
-  seedDatabase,
   tempDir,
   toolWrapper,
 } from "../support/postgres";
+import { postgresSuite } from "../support/postgresSuite";
 import { defaultSnapshotName } from "../../src/lib/snapshot/layout";
 
 const CONTEXT = {
@@ -66,22 +62,13 @@ async function pgRestoreInto(snapshotPath: string): Promise<string> {
 
 describe("runbook snapshot (integration, real PostgreSQL)", function () {
   this.timeout(120_000);
+  const { seeded, dropAfter } = postgresSuite();
   let source: string;
   let expected: Awaited<ReturnType<typeof fingerprint>>;
-  const cleanup: string[] = [];
 
   before(async () => {
-    await requirePostgres();
-    await buildCli();
-    source = await createDatabase("rr_snapshot");
-    cleanup.push(source);
-    await seedDatabase(source);
+    source = await seeded("rr_snapshot");
     expected = await fingerprint(source);
-  });
-
-  after(async () => {
-    removeTempDirs();
-    for (const db of cleanup) await dropDatabase(db);
   });
 
   for (const format of ["directory", "custom"] as const) {
@@ -151,7 +138,7 @@ describe("runbook snapshot (integration, real PostgreSQL)", function () {
       assert.ok(!fs.readFileSync(out.manifestPath as string, "utf8").includes(ADMIN.password));
 
       const copy = await pgRestoreInto(snapshotPath);
-      cleanup.push(copy);
+      dropAfter(copy);
       assert.deepEqual(await fingerprint(copy), expected);
     });
   }

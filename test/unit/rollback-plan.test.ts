@@ -164,7 +164,7 @@ describe("rollback: plan", () => {
 
 describe("rollback: update numbering", () => {
   it("numbers a file backend's unnumbered updates oldest first, as Pulumi Cloud does", async () => {
-    const { numberUpdates } = await import("../../src/lib/rollback/stack-facts");
+    const { numberUpdates } = await import("../../src/lib/rollback/update-records");
     const newestFirst = [update(0, "v1.5.0", 20), update(0, "v1.4.0", 10), update(0, "v1.3.0", 0)] as never[];
     const numbered = numberUpdates(newestFirst);
     assert.deepStrictEqual(
@@ -178,7 +178,7 @@ describe("rollback: update numbering", () => {
   });
 
   it("keeps the versions a backend recorded", async () => {
-    const { numberUpdates } = await import("../../src/lib/rollback/stack-facts");
+    const { numberUpdates } = await import("../../src/lib/rollback/update-records");
     const numbered = numberUpdates([update(7, "v1.5.0", 20), update(6, "v1.4.0", 10)] as never[]);
     assert.deepStrictEqual(
       numbered.map((u) => u.version),

@@ -80,7 +80,9 @@ export const rollbackCommand: CliCommand = {
     }
     // Loaded on use, as in `runbook history`: the Automation API is heavy at start-up.
     const { readStackFacts } = await import("../../lib/rollback/stack-facts");
-    const { applyRollback, currentSchemaVersion, stackDsn } = await import("../../lib/rollback/apply");
+    const { applyRollback } = await import("../../lib/rollback/apply");
+    const { currentSchemaVersion } = await import("../../lib/rollback/current-schema");
+    const { stackDsn } = await import("../../lib/rollback/rollback-dsn");
     const facts = await readStackFacts(stack, env, { cluster: values["no-cluster"] !== true });
     const current = targetsFromConfig(facts.config);
     const dsn = await stackDsn(facts.config, env);

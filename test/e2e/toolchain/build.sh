@@ -17,6 +17,7 @@
 #   RUNBOOK_TOOLCHAIN_CLEAN_GO_CACHE=1  delete RUNBOOK_GO_CACHE_DIR after a build without failures (it
 #                           grows to ~14 GB; a later rebuild of one component is then cold again)
 #   GO                      go binary (default: go on PATH, else /usr/local/go/bin/go)
+#   GOPROXY                 the Go module proxy (default: what `go env GOPROXY` gives)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -57,7 +58,9 @@ setup_go_env() {
   # The checksum database behind the proxy does not (yet) know some of these module versions
   # (lookups answer 404); the wrapper modules' committed go.sum files pin the hashes instead.
   export GOSUMDB=off
-  export GOPROXY=${GOPROXY:-https://proxy.golang.org}
+  # The module proxy is the machine's own (GOPROXY, else the go env file, else go's built-in default).
+  GOPROXY=$("$GO" env GOPROXY)
+  export GOPROXY
   mkdir -p "$GOMODCACHE" "$GOCACHE"
 }
 
