@@ -31,7 +31,16 @@ export function requireSandbox(): void {
  */
 export function makeProjectCopy(): { dir: string; backend: string; snapshots: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-e2e-"));
-  for (const entry of ["index.ts", "components", "src", "bin", "Pulumi.yaml", "package.json", "tsconfig.json"]) {
+  for (const entry of [
+    "index.ts",
+    "components",
+    "src",
+    "bin",
+    "Pulumi.yaml",
+    "package.json",
+    "tsconfig.json",
+    "tsconfig.pulumi.json",
+  ]) {
     fs.cpSync(path.join(REPO, entry), path.join(dir, entry), { recursive: true });
   }
   fs.mkdirSync(path.join(dir, "test", "fixtures"), { recursive: true });
