@@ -1,13 +1,12 @@
 import * as assert from "assert";
 import fs from "node:fs";
 import {
-  createFakeKubectl,
-  FakeKubectl,
   helmReleaseSecrets,
   podList,
   secretWith,
   alexandriaDeployments,
-} from "../fixtures/alexandria-api/fake-kubectl";
+} from "../fixtures/alexandria-api/cluster-objects";
+import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
 import { buildCli, CliRun, requirePostgres, runCli } from "../support/postgres";
 import { OPEN_REGISTRY, pushTag, requireTestRegistries } from "../support/registry";
 
@@ -31,7 +30,8 @@ function assertNothingRan(): void {
 
 describe("security: no shell, no leaked secrets", function () {
   this.timeout(120_000);
-  let kubectl: FakeKubectl;
+  let kube: FakeKubeApi;
+  const SHELL_CONTEXT = "ctx$(touch /tmp/pwned3)";
 
   before(async function () {
     for (const file of PWNED) fs.rmSync(file, { force: true });
@@ -40,16 +40,19 @@ describe("security: no shell, no leaked secrets", function () {
     await pushTag({ registry: OPEN_REGISTRY, repository: "runbook-test/api", tag: "v1.2.4" });
     await buildCli();
   });
-  beforeEach(() => {
-    kubectl = createFakeKubectl({
-      "get secrets": { stdout: helmReleaseSecrets("alexandria-ee", [{ revision: 1, status: "deployed" }]) },
-      "get pods": { stdout: podList([{ name: "alexandria-ee-api-1" }]) },
-      "get deployments": { stdout: alexandriaDeployments("alexandria-ee", `${REPO}/api:v1.2.3`) },
-      "get secret alexandria-db": { stdout: secretWith("alexandria-db", { dsn: dsn("127.0.0.1:55432") }) },
-    });
+  beforeEach(async () => {
+    kube = await startFakeKubeApi(
+      {
+        "/api/v1/namespaces/prod/secrets": helmReleaseSecrets("alexandria-ee", [{ revision: 1, status: "deployed" }]),
+        "/api/v1/namespaces/prod/pods": podList([{ name: "alexandria-ee-api-1" }]),
+        "/apis/apps/v1/namespaces/prod/deployments": alexandriaDeployments("alexandria-ee", `${REPO}/api:v1.2.3`),
+        "/api/v1/namespaces/prod/secrets/alexandria-db": secretWith("alexandria-db", { dsn: dsn("127.0.0.1:55432") }),
+      },
+      ["fake", SHELL_CONTEXT],
+    );
   });
-  afterEach(() => {
-    kubectl.remove();
+  afterEach(async () => {
+    await kube.close();
     assertNothingRan();
   });
 
@@ -71,7 +74,7 @@ describe("security: no shell, no leaked secrets", function () {
     });
   }
 
-  it("passes shell syntax in --context and --acknowledge to kubectl and the gate as plain text", async () => {
+  it("passes shell syntax in --context and --acknowledge to the kube client and the gate as plain text", async () => {
     const run = await runCli(
       [
         "preflight",
@@ -80,7 +83,7 @@ describe("security: no shell, no leaked secrets", function () {
         "--release",
         "alexandria-ee",
         "--context",
-        "ctx$(touch /tmp/pwned3)",
+        SHELL_CONTEXT,
         "--image",
         `api=${REPO}/api:v1.2.4`,
         "--dsn-secret",
@@ -90,10 +93,11 @@ describe("security: no shell, no leaked secrets", function () {
         "v1.2.4`touch /tmp/pwned3`",
         "--json",
       ],
-      kubectl.cliOptions(),
+      kube.cliOptions(),
     );
-    assert.ok(kubectl.calls().length > 0);
-    for (const argv of kubectl.calls()) assert.strictEqual(argv[1], "--context=ctx$(touch /tmp/pwned3)");
+    // The context was looked up by its literal name: the requests carry that context's token.
+    assert.ok(kube.requests().length > 0);
+    for (const request of kube.requests()) assert.strictEqual(request.tokenOf, SHELL_CONTEXT);
     assertNothingRan();
     assertNoSecret(run, "preflight with the DSN from the secret");
   });
@@ -105,14 +109,11 @@ describe("security: no shell, no leaked secrets", function () {
       ["--namespace", "prod", "--release", "a`touch /tmp/pwned3`"],
       ["--skip-cluster", "--dsn-secret", "db/$(touch /tmp/pwned3)"],
     ]) {
-      const run = await runCli(
-        ["preflight", ...args, ...image],
-        kubectl.cliOptions({ PG_DSN: dsn("127.0.0.1:55432") }),
-      );
+      const run = await runCli(["preflight", ...args, ...image], kube.cliOptions({ PG_DSN: dsn("127.0.0.1:55432") }));
       assert.strictEqual(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
       assertNoSecret(run, args.join(" "));
     }
-    assert.deepStrictEqual(kubectl.calls(), []);
+    assert.deepStrictEqual(kube.requests(), []);
   });
 
   describe("the PG_DSN password never reaches stdout, stderr or an error", () => {
@@ -167,13 +168,16 @@ describe("security: no shell, no leaked secrets", function () {
           "--dsn-secret",
           "alexandria-db/dsn",
         ],
-        kubectl.cliOptions(),
+        kube.cliOptions(),
       );
       assert.strictEqual(run.code, 1);
       assert.match(run.stdout, /FAIL {2}database/);
       assertNoSecret(run, "secret DSN");
-      for (const argv of kubectl.calls())
-        assert.ok(!argv.join(" ").includes("S3cr3t"), "a secret went on kubectl's command line");
+      assert.ok(kube.requests().length > 0);
+      for (const request of kube.requests()) {
+        const sent = JSON.stringify([request.path, request.query, request.headers]);
+        assert.ok(!sent.includes("S3cr3t") && !sent.includes(ENCODED), "a secret went to the API server");
+      }
     });
   });
 });
