@@ -461,6 +461,23 @@ describe("preflight with cluster checks (fake Kubernetes API server)", function 
     assert.match(checkOf(gone, "dsn-secret").detail, /secret alexandria-db not found in namespace prod/);
   });
 
+  it("reads PG_DSN from RUNBOOK_DSN_SECRET in the RUNBOOK_KUBE_CONTEXT cluster when PG_DSN is unset", async () => {
+    const run = await runCli(
+      ["preflight", "--skip-cluster", "--image", `api=${REPO}/api:v1.2.4`, "--json"],
+      kube.cliOptions({
+        RUNBOOK_DSN_SECRET: "prod/alexandria-db/dsn",
+        RUNBOOK_KUBE_CONTEXT: "gke_proj_us-central1_prod",
+      }),
+    );
+    assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+    assert.strictEqual(checkOf(parse(run), "database").ok, true);
+    assert.deepStrictEqual(
+      kube.requests().map((r) => [r.path, r.tokenOf]),
+      [[PROD.dsnSecret, "gke_proj_us-central1_prod"]],
+    );
+    assert.ok(!run.stdout.includes("runbook-test-pw") && !run.stderr.includes("runbook-test-pw"));
+  });
+
   it("reads every object through the --context given, with that context's credentials", async () => {
     const run = await runCli(
       [

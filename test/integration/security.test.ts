@@ -1,5 +1,7 @@
 import * as assert from "assert";
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import {
   helmReleaseSecrets,
   podList,
@@ -7,6 +9,7 @@ import {
   alexandriaDeployments,
 } from "../fixtures/alexandria-api/cluster-objects";
 import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
+import { writeKubeconfig } from "../fixtures/alexandria-api/kubeconfig";
 import { buildCli, CliRun, requirePostgres, runCli } from "../support/postgres";
 import { OPEN_REGISTRY, pushTag, requireTestRegistries } from "../support/registry";
 
@@ -114,6 +117,59 @@ describe("security: no shell, no leaked secrets", function () {
       assertNoSecret(run, args.join(" "));
     }
     assert.deepStrictEqual(kube.requests(), []);
+  });
+
+  it("an exec credential plugin of the kubeconfig runs without the DSN or the registry password in its environment", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "exec-plugin-"));
+    try {
+      // The plugin records its whole environment, then prints the ExecCredential the fake requires.
+      const plugin = path.join(dir, "credential-plugin.js");
+      const seenEnv = path.join(dir, "plugin-env.json");
+      fs.writeFileSync(
+        plugin,
+        `require("fs").writeFileSync(process.argv[2], JSON.stringify(process.env));\n` +
+          `process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", ` +
+          `status: { token: "token-from-exec-plugin" } }));\n`,
+      );
+      kube.acceptToken("token-from-exec-plugin", "exec-plugin");
+      const kubeconfig = path.join(dir, "kubeconfig");
+      writeKubeconfig(kubeconfig, [
+        { name: "exec", server: kube.url, user: { exec: { command: process.execPath, args: [plugin, seenEnv] } } },
+      ]);
+      const registryPassword = "registry-pw-7f3a";
+      const run = await runCli(
+        [
+          "preflight",
+          "--namespace",
+          "prod",
+          "--release",
+          "alexandria-ee",
+          "--image",
+          `api=${REPO}/api:v1.2.4`,
+          "--json",
+        ],
+        {
+          env: {
+            KUBECONFIG: kubeconfig,
+            PG_DSN: dsn("127.0.0.1:55432"),
+            REGISTRY_USERNAME: "runbook",
+            REGISTRY_PASSWORD: registryPassword,
+          },
+        },
+      );
+      assert.ok(
+        kube.requests().some((r) => r.tokenOf === "exec-plugin"),
+        `the API server never saw the plugin's token:\n${run.stdout}${run.stderr}`,
+      );
+      const env = JSON.parse(fs.readFileSync(seenEnv, "utf8")) as Record<string, string>;
+      assert.strictEqual(env.KUBECONFIG, kubeconfig, "the plugin ran with the CLI's environment");
+      for (const name of ["PG_DSN", "REGISTRY_PASSWORD"]) assert.ok(!(name in env), `${name} reached the plugin`);
+      const seen = JSON.stringify(env);
+      for (const secret of [PASSWORD, ENCODED, registryPassword])
+        assert.ok(!seen.includes(secret), "a secret reached the plugin");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe("the PG_DSN password never reaches stdout, stderr or an error", () => {
