@@ -4,6 +4,7 @@ import { OperationFailed, UsageError } from "../lib/errors";
 import { commands } from "./commands";
 import { redactSecrets } from "../lib/redact";
 import { withDsnFromSecret } from "./dsn-from-secret";
+import { takeProcessEnvironment } from "./process-env";
 
 function topLevelHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -23,8 +24,11 @@ function print(stream: NodeJS.WriteStream, text: string): void {
   if (text.length > 0) stream.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
-/** Runs one CLI invocation and returns the exit code; never throws. */
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/**
+ * Runs one CLI invocation and returns the exit code; never throws. Without `env`, the commands get the
+ * process's environment and process.env keeps none of its secrets (see takeProcessEnvironment).
+ */
+export async function main(argv: string[], env: NodeJS.ProcessEnv = takeProcessEnvironment()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     print(process.stdout, topLevelHelp());

@@ -3,7 +3,7 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { createFakeKubectl, FakeKubectl } from "../fixtures/alexandria-api/fake-kubectl";
+import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
 import {
   buildCli,
   createDatabase,
@@ -98,10 +98,13 @@ async function startRedisFrom(rdb: string): Promise<{ port: number; stop: () => 
   };
 }
 
-describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kubectl) and Redis (real server)", function () {
+/** Where the Secrets of namespace em are read. */
+const EM_SECRETS = "/api/v1/namespaces/em/secrets";
+
+describe("runbook snapshot with companion backups: Kubernetes Secrets (fake API server) and Redis (real server)", function () {
   this.timeout(120_000);
   let database: string;
-  let kubectl: FakeKubectl;
+  let kube: FakeKubeApi;
 
   before(async function () {
     await requirePostgres();
@@ -118,34 +121,29 @@ describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kube
     await dropDatabase(database);
     removeTempDirs();
   });
-  beforeEach(() => {
+  beforeEach(async () => {
     redisCli(REDIS.port, REDIS.password, "flushall");
     redisCli(REDIS.port, REDIS.password, "set", "session:1", "alice");
     redisCli(REDIS.port, REDIS.password, "hset", "queue:meta", "depth", "42");
     redisCli(REDIS.port, REDIS.password, "rpush", "jobs", "a", "b", "c");
-    kubectl = createFakeKubectl({
-      "get secret em-runtime-secrets": {
-        stdout: apiSecret("em-runtime-secrets", { "base-url": "https://em.example", "jwt-key": "s3cr3t-jwt" }),
-      },
-      "get secret infisical-bootstrap-secret": {
-        stdout: apiSecret("infisical-bootstrap-secret", { token: "bootstrap-token" }),
-      },
-      "get secret missing-secret": {
-        stderr: 'Error from server (NotFound): secrets "missing-secret" not found\n',
-        exit: 1,
-      },
+    // missing-secret is not served: the fake answers 404 with a Status, as the API server does.
+    kube = await startFakeKubeApi({
+      [`${EM_SECRETS}/em-runtime-secrets`]: apiSecret("em-runtime-secrets", {
+        "base-url": "https://em.example",
+        "jwt-key": "s3cr3t-jwt",
+      }),
+      [`${EM_SECRETS}/infisical-bootstrap-secret`]: apiSecret("infisical-bootstrap-secret", {
+        token: "bootstrap-token",
+      }),
     });
   });
-  afterEach(() => kubectl.remove());
+  afterEach(() => kube.close());
 
   function snapshot(outDir: string, extra: string[], env: NodeJS.ProcessEnv, pathPrefix: string[] = []) {
-    const options = kubectl.cliOptions({ PG_DSN: dsnFor(database), ...env });
+    const options = kube.cliOptions({ PG_DSN: dsnFor(database), ...env });
     return runCli(
       ["snapshot", "--out-dir", outDir, "--name", "em-runtime-1", "--format", "custom", ...extra, "--json"],
-      {
-        env: options.env,
-        pathPrefix: [...pathPrefix, ...options.pathPrefix],
-      },
+      { env: options.env, pathPrefix },
     );
   }
 
@@ -198,10 +196,13 @@ describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kube
     for (const field of ["uid", "resourceVersion", "creationTimestamp", "managedFields"])
       assert.equal(first.metadata[field], undefined, field);
     assert.deepEqual(first.metadata.annotations, { "example.com/owner": "platform" });
-    assert.deepEqual(kubectl.calls(), [
-      ["--namespace=em", "--request-timeout=30s", "get", "secret", "em-runtime-secrets", "-o", "json"],
-      ["--namespace=em", "--request-timeout=30s", "get", "secret", "infisical-bootstrap-secret", "-o", "json"],
-    ]);
+    assert.deepEqual(
+      kube.requests().map((r) => [r.method, r.path, r.query]),
+      [
+        ["GET", `${EM_SECRETS}/em-runtime-secrets`, {}],
+        ["GET", `${EM_SECRETS}/infisical-bootstrap-secret`, {}],
+      ],
+    );
 
     // redis-cli got the password in its environment only; nothing printed it.
     const calls = recordedCalls(wrapper.log);
@@ -251,7 +252,7 @@ describe("runbook snapshot with companion backups: Kubernetes Secrets (fake kube
     assert.equal(again.json!.reused, true);
     assert.deepEqual(again.json!.companions, companions);
     assert.equal(recordedCalls(wrapper.log).length, 1, "redis was dumped again");
-    assert.equal(kubectl.calls().length, 2, "the Secrets were read again");
+    assert.equal(kube.requests().length, 2, "the Secrets were read again");
   });
 
   it("fails before dumping when a Secret is missing, naming it, and leaves nothing behind", async () => {

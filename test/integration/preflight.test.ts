@@ -1,17 +1,19 @@
 import * as assert from "assert";
+import path from "node:path";
 import {
   alexandriaDeployments,
-  createFakeKubectl,
-  FakeKubectl,
   helmReleaseSecrets,
   podList,
   secretWith,
-} from "../fixtures/alexandria-api/fake-kubectl";
+} from "../fixtures/alexandria-api/cluster-objects";
+import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
+import { writeKubeconfig } from "../fixtures/alexandria-api/kubeconfig";
 import { buildCli, CliRun, dsnFor, requirePostgres, runCli } from "../support/postgres";
 import { OPEN_REGISTRY, pushTag, requireTestRegistries } from "../support/registry";
 import {
   assessPods,
   checkPodsHealthy,
+  KubeApiError,
   readHelmHistory,
   readSecretKey,
   runningContainerImage,
@@ -256,9 +258,17 @@ describe("preflight (CLI, --skip-cluster) against the test registry and PostgreS
   });
 });
 
-describe("preflight with cluster checks (fake kubectl on PATH)", function () {
+/** The API paths preflight reads in namespace prod. */
+const PROD = {
+  secrets: "/api/v1/namespaces/prod/secrets",
+  dsnSecret: "/api/v1/namespaces/prod/secrets/alexandria-db",
+  pods: "/api/v1/namespaces/prod/pods",
+  deployments: "/apis/apps/v1/namespaces/prod/deployments",
+};
+
+describe("preflight with cluster checks (fake Kubernetes API server)", function () {
   this.timeout(60_000);
-  let kubectl: FakeKubectl;
+  let kube: FakeKubeApi;
 
   before(async () => {
     await requireTestRegistries();
@@ -267,26 +277,25 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
     await pushTag({ registry: OPEN_REGISTRY, repository: "runbook-test/api", tag: "v1.2.4" });
   });
 
-  beforeEach(() => {
-    kubectl = createFakeKubectl({
-      "get secrets": {
-        stdout: helmReleaseSecrets("alexandria-ee", [
+  beforeEach(async () => {
+    kube = await startFakeKubeApi(
+      {
+        [PROD.secrets]: helmReleaseSecrets("alexandria-ee", [
           { revision: 2, status: "superseded" },
           { revision: 10, status: "deployed" },
           { revision: 9, status: "superseded" },
         ]),
-      },
-      "get pods": {
-        stdout: podList([
+        [PROD.pods]: podList([
           { name: "alexandria-ee-api-1" },
           { name: "alexandria-ee-orchestrator-1", containers: ["orchestrator"] },
         ]),
+        [PROD.deployments]: alexandriaDeployments("alexandria-ee", "us-docker.pkg.dev/proj/repo/api:v1.2.3"),
+        [PROD.dsnSecret]: secretWith("alexandria-db", { dsn: PG_DSN }),
       },
-      "get deployments": { stdout: alexandriaDeployments("alexandria-ee", "us-docker.pkg.dev/proj/repo/api:v1.2.3") },
-      "get secret alexandria-db": { stdout: secretWith("alexandria-db", { dsn: PG_DSN }) },
-    });
+      ["fake", "gke_proj_us-central1_prod"],
+    );
   });
-  afterEach(() => kubectl.remove());
+  afterEach(() => kube.close());
 
   const preflight = (target: string, ...extra: string[]) =>
     runCli(
@@ -303,7 +312,7 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
         "--json",
         ...extra,
       ],
-      kubectl.cliOptions(),
+      kube.cliOptions(),
     );
 
   it("records the release revision, checks pods, reads the DSN secret and the running api tag", async () => {
@@ -319,26 +328,30 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
     assert.match(checkOf(out, "dsn-secret").detail, /secret alexandria-db in namespace prod has key dsn/);
     assert.match(checkOf(out, "database").detail, /DSN from secret alexandria-db key dsn/);
     assert.ok(!run.stdout.includes("runbook-test-pw"), "the DSN's password was printed");
-    const calls = kubectl.calls();
-    assert.ok(calls.every((argv) => argv[0] === "--namespace=prod" && argv.includes("--request-timeout=30s")));
+    const requests = kube.requests();
     assert.ok(
-      calls.some((argv) =>
-        argv
-          .join(" ")
-          .endsWith("get secrets -l owner=helm,name=alexandria-ee --field-selector type=helm.sh/release.v1 -o json"),
-      ),
+      requests.every((r) => r.method === "GET" && r.path.includes("/namespaces/prod/") && r.tokenOf === "fake"),
     );
-    assert.ok(
-      calls.some((argv) => argv.join(" ").endsWith("get pods -l app.kubernetes.io/instance=alexandria-ee -o json")),
+    const history = requests.filter((r) => r.path === PROD.secrets);
+    assert.deepStrictEqual(
+      history.map((r) => r.query),
+      [{ labelSelector: "owner=helm,name=alexandria-ee", fieldSelector: "type=helm.sh/release.v1" }],
+    );
+    assert.deepStrictEqual(
+      requests.filter((r) => r.path === PROD.pods).map((r) => r.query),
+      [{ labelSelector: "app.kubernetes.io/instance=alexandria-ee" }],
+    );
+    assert.deepStrictEqual(
+      requests.filter((r) => r.path === PROD.deployments).map((r) => r.query),
+      [{ labelSelector: "app.kubernetes.io/instance=alexandria-ee" }],
     );
   });
 
   it("connects with PG_DSN when it is given, still checking that the secret exists", async () => {
-    kubectl.answer("get secret alexandria-db", {
-      stdout: secretWith("alexandria-db", {
-        dsn: "postgres://app:in-cluster-pw@alexandria-db.prod.svc:5432/alexandria",
-      }),
-    });
+    kube.answer(
+      PROD.dsnSecret,
+      secretWith("alexandria-db", { dsn: "postgres://app:in-cluster-pw@alexandria-db.prod.svc:5432/alexandria" }),
+    );
     const run = await runCli(
       [
         "preflight",
@@ -352,7 +365,7 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
         "alexandria-db/dsn",
         "--json",
       ],
-      kubectl.cliOptions({ PG_DSN }),
+      kube.cliOptions({ PG_DSN }),
     );
     assert.strictEqual(run.code, 0, run.stdout);
     assert.match(checkOf(parse(run), "database").detail, /DSN from PG_DSN/);
@@ -376,7 +389,7 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
   });
 
   it("first install: no release Secrets → firstInstall, pods-healthy skipped (not passed), no gate", async () => {
-    kubectl.answer("get secrets", { stdout: { kind: "List", items: [] } });
+    kube.answer(PROD.secrets, { apiVersion: "v1", kind: "SecretList", items: [] });
     const run = await preflight("v1.3.0", "--protected");
     assert.strictEqual(run.code, 0, run.stdout);
     const out = parse(run);
@@ -385,19 +398,20 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
     const pods = checkOf(out, "pods-healthy");
     assert.strictEqual(pods.skipped, true);
     assert.match(pods.detail, /first install/);
-    assert.ok(!kubectl.calls().some((argv) => argv.includes("pods")), "pods were listed on a first install");
+    assert.ok(!kube.requests().some((r) => r.path === PROD.pods), "pods were listed on a first install");
   });
 
   it("names the unhealthy pods: crash-looping, not ready, pending", async () => {
-    kubectl.answer("get pods", {
-      stdout: podList([
+    kube.answer(
+      PROD.pods,
+      podList([
         { name: "alexandria-ee-api-1", phase: "Running", ready: false, waiting: "CrashLoopBackOff" },
         { name: "alexandria-ee-api-2", ready: false },
         { name: "alexandria-ee-dashboard-1", phase: "Pending", ready: false, waiting: "ImagePullBackOff" },
         { name: "alexandria-ee-api-3" },
         { name: "alexandria-ee-migrate-1", phase: "Succeeded", ready: false },
       ]),
-    });
+    );
     const run = await preflight("v1.2.4");
     assert.strictEqual(run.code, 1);
     const detail = checkOf(parse(run), "pods-healthy").detail;
@@ -409,12 +423,13 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
   });
 
   it("fails release-revision when Helm left a pending operation, naming the way out", async () => {
-    kubectl.answer("get secrets", {
-      stdout: helmReleaseSecrets("alexandria-ee", [
+    kube.answer(
+      PROD.secrets,
+      helmReleaseSecrets("alexandria-ee", [
         { revision: 3, status: "deployed" },
         { revision: 4, status: "pending-upgrade" },
       ]),
-    });
+    );
     const out = parse(await preflight("v1.2.4"));
     assert.strictEqual(out.ok, false);
     assert.strictEqual(out.releaseRevision, 4);
@@ -422,7 +437,7 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
   });
 
   it("fails dsn-secret and database when the secret or key is missing, without a value in sight", async () => {
-    kubectl.answer("get secret alexandria-db", { stdout: secretWith("alexandria-db", { url: PG_DSN }) });
+    kube.answer(PROD.dsnSecret, secretWith("alexandria-db", { url: PG_DSN }));
     const out = parse(await preflight("v1.2.4"));
     assert.match(
       checkOf(out, "dsn-secret").detail,
@@ -431,15 +446,39 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
     assert.match(checkOf(out, "database").detail, /not checked: no DSN/);
     assert.ok(!JSON.stringify(out).includes("runbook-test-pw"));
 
-    kubectl.answer("get secret alexandria-db", {
-      stderr: 'Error from server (NotFound): secrets "alexandria-db" not found\n',
-      exit: 1,
-    });
+    kube.answer(
+      PROD.dsnSecret,
+      {
+        kind: "Status",
+        status: "Failure",
+        reason: "NotFound",
+        message: 'secrets "alexandria-db" not found',
+        code: 404,
+      },
+      404,
+    );
     const gone = parse(await preflight("v1.2.4"));
     assert.match(checkOf(gone, "dsn-secret").detail, /secret alexandria-db not found in namespace prod/);
   });
 
-  it("passes --context to every kubectl call as one argument", async () => {
+  it("reads PG_DSN from RUNBOOK_DSN_SECRET in the RUNBOOK_KUBE_CONTEXT cluster when PG_DSN is unset", async () => {
+    const run = await runCli(
+      ["preflight", "--skip-cluster", "--image", `api=${REPO}/api:v1.2.4`, "--json"],
+      kube.cliOptions({
+        RUNBOOK_DSN_SECRET: "prod/alexandria-db/dsn",
+        RUNBOOK_KUBE_CONTEXT: "gke_proj_us-central1_prod",
+      }),
+    );
+    assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+    assert.strictEqual(checkOf(parse(run), "database").ok, true);
+    assert.deepStrictEqual(
+      kube.requests().map((r) => [r.path, r.tokenOf]),
+      [[PROD.dsnSecret, "gke_proj_us-central1_prod"]],
+    );
+    assert.ok(!run.stdout.includes("runbook-test-pw") && !run.stderr.includes("runbook-test-pw"));
+  });
+
+  it("reads every object through the --context given, with that context's credentials", async () => {
     const run = await runCli(
       [
         "preflight",
@@ -455,30 +494,32 @@ describe("preflight with cluster checks (fake kubectl on PATH)", function () {
         "alexandria-db/dsn",
         "--json",
       ],
-      kubectl.cliOptions(),
+      kube.cliOptions(),
     );
     assert.strictEqual(run.code, 0, run.stdout);
-    assert.ok(kubectl.calls().every((argv) => argv[1] === "--context=gke_proj_us-central1_prod"));
+    assert.ok(kube.requests().length >= 4);
+    assert.ok(kube.requests().every((r) => r.tokenOf === "gke_proj_us-central1_prod"));
   });
 });
 
 describe("kube functions", function () {
   this.timeout(60_000);
 
-  it("read Helm history, pods, a secret key and the running api tag through kubectl", async () => {
-    const kubectl = createFakeKubectl({
-      "get secrets": {
-        stdout: helmReleaseSecrets("rel", [
-          { revision: 1, status: "superseded" },
-          { revision: 2, status: "deployed" },
-        ]),
-      },
-      "get pods": { stdout: podList([{ name: "rel-api-1" }]) },
-      "get secret db": { stdout: secretWith("db", { dsn: "postgres://u:p@h/d" }) },
-      "get deployments": { stdout: alexandriaDeployments("rel", `ghcr.io/org/api@sha256:${"a".repeat(64)}`) },
+  it("read Helm history, pods, a secret key and the running api tag through the API server", async () => {
+    const kube = await startFakeKubeApi({
+      "/api/v1/namespaces/ns/secrets": helmReleaseSecrets("rel", [
+        { revision: 1, status: "superseded" },
+        { revision: 2, status: "deployed" },
+      ]),
+      "/api/v1/namespaces/ns/pods": podList([{ name: "rel-api-1" }]),
+      "/api/v1/namespaces/ns/secrets/db": secretWith("db", { dsn: "postgres://u:p@h/d" }),
+      "/apis/apps/v1/namespaces/ns/deployments": alexandriaDeployments(
+        "rel",
+        `ghcr.io/org/api@sha256:${"a".repeat(64)}`,
+      ),
     });
     try {
-      const env = kubectl.env();
+      const env = kube.env();
       const target = { namespace: "ns" };
       assert.deepStrictEqual(await readHelmHistory("rel", target, env), [
         { revision: 1, status: "superseded" },
@@ -487,13 +528,63 @@ describe("kube functions", function () {
       assert.strictEqual((await checkPodsHealthy("rel", target, env)).healthy, true);
       assert.strictEqual(await readSecretKey("db", "dsn", target, env), "postgres://u:p@h/d");
       await assert.rejects(readSecretKey("db", "password", target, env), SecretKeyMissing);
+      await assert.rejects(readSecretKey("gone", "dsn", target, env), /secret gone not found in namespace ns/);
       assert.deepStrictEqual(await runningContainerImage("rel", target, env), {
         deployment: "rel-api",
         image: `ghcr.io/org/api@sha256:${"a".repeat(64)}`,
         tag: `sha256:${"a".repeat(64)}`,
       });
     } finally {
-      kubectl.remove();
+      await kube.close();
+    }
+  });
+
+  it("read Helm's release records as metadata only, never downloading a release body", async () => {
+    const kube = await startFakeKubeApi({
+      "/api/v1/namespaces/ns/secrets": helmReleaseSecrets("rel", [{ revision: 1, status: "deployed" }]),
+    });
+    try {
+      assert.strictEqual((await readHelmHistory("rel", { namespace: "ns" }, kube.env())).length, 1);
+      const [request] = kube.requests();
+      assert.strictEqual(request.headers.accept, "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1");
+      assert.strictEqual(request.answeredKind, "PartialObjectMetadataList", "the fake sent the full SecretList");
+    } finally {
+      await kube.close();
+    }
+  });
+
+  it("select the kubeconfig context given, on its own server, and name the contexts when it is unknown", async () => {
+    const pods = (name: string) => ({ "/api/v1/namespaces/ns/pods": podList([{ name }]) });
+    const staging = await startFakeKubeApi(pods("staging-api-1"));
+    const prod = await startFakeKubeApi(pods("prod-api-1"));
+    try {
+      const kubeconfig = path.join(path.dirname(staging.kubeconfig), "two-contexts");
+      staging.acceptToken("staging-token", "staging");
+      prod.acceptToken("prod-token", "prod");
+      writeKubeconfig(kubeconfig, [
+        { name: "staging", server: staging.url, user: { token: "staging-token" } },
+        { name: "prod", server: prod.url, user: { token: "prod-token" } },
+      ]);
+      const env = { ...process.env, KUBECONFIG: kubeconfig };
+      const podsOf = async (context?: string) =>
+        (await checkPodsHealthy("rel", { namespace: "ns", ...(context === undefined ? {} : { context }) }, env))
+          .podNames;
+      assert.deepStrictEqual(await podsOf(), ["staging-api-1"], "the current context");
+      assert.deepStrictEqual(await podsOf("prod"), ["prod-api-1"]);
+      assert.deepStrictEqual(await podsOf("staging"), ["staging-api-1"]);
+      assert.deepStrictEqual(
+        prod.requests().map((r) => r.tokenOf),
+        ["prod"],
+      );
+      await assert.rejects(
+        podsOf("dev"),
+        (err: Error) =>
+          err instanceof KubeApiError &&
+          /in namespace ns: kube context 'dev' is not in the kubeconfig \(contexts: staging, prod\)/.test(err.message),
+      );
+    } finally {
+      await staging.close();
+      await prod.close();
     }
   });
 
@@ -501,14 +592,14 @@ describe("kube functions", function () {
     assert.strictEqual(assessPods([]).healthy, false);
   });
 
-  it("say kubectl is missing when it is not on PATH", async () => {
+  it("say which request stopped, and why, when KUBECONFIG names no file", async () => {
     await assert.rejects(
-      readHelmHistory("rel", { namespace: "ns" }, { PATH: "/nonexistent" }),
-      /kubectl is not on PATH/,
+      readHelmHistory("rel", { namespace: "ns" }, { KUBECONFIG: "/nonexistent/kubeconfig" }),
+      /listing the Helm release records of rel in namespace ns: cannot load the kubeconfig: ENOENT/,
     );
   });
 
-  it("with the real kubectl and KUBECONFIG pointing at nothing, preflight fails the cluster checks (exit 1), not the process", async function () {
+  it("with KUBECONFIG pointing at nothing, preflight fails the cluster checks (exit 1), not the process", async function () {
     this.timeout(120_000);
     await requireTestRegistries();
     await requirePostgres();
@@ -521,7 +612,7 @@ describe("kube functions", function () {
     const out = parse(run);
     for (const name of ["release-revision", "pods-healthy"]) {
       assert.strictEqual(checkOf(out, name).ok, false, name);
-      assert.match(checkOf(out, name).detail, /kubectl get .* failed in namespace prod/, name);
+      assert.match(checkOf(out, name).detail, /in namespace prod: cannot load the kubeconfig/, name);
     }
     assert.strictEqual(out.firstInstall, null);
     assert.strictEqual(checkOf(out, "database").ok, true);

@@ -1,13 +1,15 @@
 import * as assert from "assert";
 import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import {
-  createFakeKubectl,
-  FakeKubectl,
   helmReleaseSecrets,
   podList,
   secretWith,
   alexandriaDeployments,
-} from "../fixtures/alexandria-api/fake-kubectl";
+} from "../fixtures/alexandria-api/cluster-objects";
+import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
+import { writeKubeconfig } from "../fixtures/alexandria-api/kubeconfig";
 import { buildCli, CliRun, requirePostgres, runCli } from "../support/postgres";
 import { OPEN_REGISTRY, pushTag, requireTestRegistries } from "../support/registry";
 
@@ -31,7 +33,8 @@ function assertNothingRan(): void {
 
 describe("security: no shell, no leaked secrets", function () {
   this.timeout(120_000);
-  let kubectl: FakeKubectl;
+  let kube: FakeKubeApi;
+  const SHELL_CONTEXT = "ctx$(touch /tmp/pwned3)";
 
   before(async function () {
     for (const file of PWNED) fs.rmSync(file, { force: true });
@@ -40,16 +43,19 @@ describe("security: no shell, no leaked secrets", function () {
     await pushTag({ registry: OPEN_REGISTRY, repository: "runbook-test/api", tag: "v1.2.4" });
     await buildCli();
   });
-  beforeEach(() => {
-    kubectl = createFakeKubectl({
-      "get secrets": { stdout: helmReleaseSecrets("alexandria-ee", [{ revision: 1, status: "deployed" }]) },
-      "get pods": { stdout: podList([{ name: "alexandria-ee-api-1" }]) },
-      "get deployments": { stdout: alexandriaDeployments("alexandria-ee", `${REPO}/api:v1.2.3`) },
-      "get secret alexandria-db": { stdout: secretWith("alexandria-db", { dsn: dsn("127.0.0.1:55432") }) },
-    });
+  beforeEach(async () => {
+    kube = await startFakeKubeApi(
+      {
+        "/api/v1/namespaces/prod/secrets": helmReleaseSecrets("alexandria-ee", [{ revision: 1, status: "deployed" }]),
+        "/api/v1/namespaces/prod/pods": podList([{ name: "alexandria-ee-api-1" }]),
+        "/apis/apps/v1/namespaces/prod/deployments": alexandriaDeployments("alexandria-ee", `${REPO}/api:v1.2.3`),
+        "/api/v1/namespaces/prod/secrets/alexandria-db": secretWith("alexandria-db", { dsn: dsn("127.0.0.1:55432") }),
+      },
+      ["fake", SHELL_CONTEXT],
+    );
   });
-  afterEach(() => {
-    kubectl.remove();
+  afterEach(async () => {
+    await kube.close();
     assertNothingRan();
   });
 
@@ -71,7 +77,7 @@ describe("security: no shell, no leaked secrets", function () {
     });
   }
 
-  it("passes shell syntax in --context and --acknowledge to kubectl and the gate as plain text", async () => {
+  it("passes shell syntax in --context and --acknowledge to the kube client and the gate as plain text", async () => {
     const run = await runCli(
       [
         "preflight",
@@ -80,7 +86,7 @@ describe("security: no shell, no leaked secrets", function () {
         "--release",
         "alexandria-ee",
         "--context",
-        "ctx$(touch /tmp/pwned3)",
+        SHELL_CONTEXT,
         "--image",
         `api=${REPO}/api:v1.2.4`,
         "--dsn-secret",
@@ -90,10 +96,11 @@ describe("security: no shell, no leaked secrets", function () {
         "v1.2.4`touch /tmp/pwned3`",
         "--json",
       ],
-      kubectl.cliOptions(),
+      kube.cliOptions(),
     );
-    assert.ok(kubectl.calls().length > 0);
-    for (const argv of kubectl.calls()) assert.strictEqual(argv[1], "--context=ctx$(touch /tmp/pwned3)");
+    // The context was looked up by its literal name: the requests carry that context's token.
+    assert.ok(kube.requests().length > 0);
+    for (const request of kube.requests()) assert.strictEqual(request.tokenOf, SHELL_CONTEXT);
     assertNothingRan();
     assertNoSecret(run, "preflight with the DSN from the secret");
   });
@@ -105,14 +112,64 @@ describe("security: no shell, no leaked secrets", function () {
       ["--namespace", "prod", "--release", "a`touch /tmp/pwned3`"],
       ["--skip-cluster", "--dsn-secret", "db/$(touch /tmp/pwned3)"],
     ]) {
-      const run = await runCli(
-        ["preflight", ...args, ...image],
-        kubectl.cliOptions({ PG_DSN: dsn("127.0.0.1:55432") }),
-      );
+      const run = await runCli(["preflight", ...args, ...image], kube.cliOptions({ PG_DSN: dsn("127.0.0.1:55432") }));
       assert.strictEqual(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
       assertNoSecret(run, args.join(" "));
     }
-    assert.deepStrictEqual(kubectl.calls(), []);
+    assert.deepStrictEqual(kube.requests(), []);
+  });
+
+  it("an exec credential plugin of the kubeconfig runs without the DSN or the registry password in its environment", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "exec-plugin-"));
+    try {
+      // The plugin records its whole environment, then prints the ExecCredential the fake requires.
+      const plugin = path.join(dir, "credential-plugin.js");
+      const seenEnv = path.join(dir, "plugin-env.json");
+      fs.writeFileSync(
+        plugin,
+        `require("fs").writeFileSync(process.argv[2], JSON.stringify(process.env));\n` +
+          `process.stdout.write(JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", ` +
+          `status: { token: "token-from-exec-plugin" } }));\n`,
+      );
+      kube.acceptToken("token-from-exec-plugin", "exec-plugin");
+      const kubeconfig = path.join(dir, "kubeconfig");
+      writeKubeconfig(kubeconfig, [
+        { name: "exec", server: kube.url, user: { exec: { command: process.execPath, args: [plugin, seenEnv] } } },
+      ]);
+      const registryPassword = "registry-pw-7f3a";
+      const run = await runCli(
+        [
+          "preflight",
+          "--namespace",
+          "prod",
+          "--release",
+          "alexandria-ee",
+          "--image",
+          `api=${REPO}/api:v1.2.4`,
+          "--json",
+        ],
+        {
+          env: {
+            KUBECONFIG: kubeconfig,
+            PG_DSN: dsn("127.0.0.1:55432"),
+            REGISTRY_USERNAME: "runbook",
+            REGISTRY_PASSWORD: registryPassword,
+          },
+        },
+      );
+      assert.ok(
+        kube.requests().some((r) => r.tokenOf === "exec-plugin"),
+        `the API server never saw the plugin's token:\n${run.stdout}${run.stderr}`,
+      );
+      const env = JSON.parse(fs.readFileSync(seenEnv, "utf8")) as Record<string, string>;
+      assert.strictEqual(env.KUBECONFIG, kubeconfig, "the plugin ran with the CLI's environment");
+      for (const name of ["PG_DSN", "REGISTRY_PASSWORD"]) assert.ok(!(name in env), `${name} reached the plugin`);
+      const seen = JSON.stringify(env);
+      for (const secret of [PASSWORD, ENCODED, registryPassword])
+        assert.ok(!seen.includes(secret), "a secret reached the plugin");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   describe("the PG_DSN password never reaches stdout, stderr or an error", () => {
@@ -167,13 +224,16 @@ describe("security: no shell, no leaked secrets", function () {
           "--dsn-secret",
           "alexandria-db/dsn",
         ],
-        kubectl.cliOptions(),
+        kube.cliOptions(),
       );
       assert.strictEqual(run.code, 1);
       assert.match(run.stdout, /FAIL {2}database/);
       assertNoSecret(run, "secret DSN");
-      for (const argv of kubectl.calls())
-        assert.ok(!argv.join(" ").includes("S3cr3t"), "a secret went on kubectl's command line");
+      assert.ok(kube.requests().length > 0);
+      for (const request of kube.requests()) {
+        const sent = JSON.stringify([request.path, request.query, request.headers]);
+        assert.ok(!sent.includes("S3cr3t") && !sent.includes(ENCODED), "a secret went to the API server");
+      }
     });
   });
 });

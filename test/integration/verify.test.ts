@@ -1,6 +1,10 @@
 import * as assert from "assert";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { AlexandriaApiFixture, startAlexandriaApi } from "../fixtures/alexandria-api/server";
-import { createFakeKubectl, FakeKubectl, helmReleaseSecrets, podList } from "../fixtures/alexandria-api/fake-kubectl";
+import { helmReleaseSecrets, podList } from "../fixtures/alexandria-api/cluster-objects";
+import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
 import { assessLicense } from "../../src/lib/verify/license";
 import { findStartupErrors, maskUrlPasswords } from "../../src/lib/verify/startup-errors";
 import { readContainerLogs } from "../../src/lib/kube";
@@ -268,25 +272,34 @@ describe("verify (CLI against the Alexandria API fixture)", function () {
   });
 });
 
-describe("verify: api-logs through kubectl (fake kubectl on PATH)", function () {
+/** The API paths verify reads in namespace prod. */
+const PROD = {
+  secrets: "/api/v1/namespaces/prod/secrets",
+  pods: "/api/v1/namespaces/prod/pods",
+  logOf: (pod: string) => `/api/v1/namespaces/prod/pods/${pod}/log`,
+};
+
+describe("verify: api-logs through the Kubernetes API (fake API server)", function () {
   this.timeout(60_000);
   let api: AlexandriaApiFixture;
-  let kubectl: FakeKubectl;
+  let kube: FakeKubeApi;
 
   beforeEach(async () => {
     api = await startAlexandriaApi();
-    kubectl = createFakeKubectl({
-      "get secrets": {
-        stdout: helmReleaseSecrets("alexandria-ee", [
+    kube = await startFakeKubeApi(
+      {
+        [PROD.secrets]: helmReleaseSecrets("alexandria-ee", [
           { revision: 6, status: "superseded" },
           { revision: 7, status: "deployed" },
         ]),
+        [PROD.pods]: podList([{ name: "alexandria-ee-api-1" }]),
       },
-    });
+      ["fake", "prod-cluster"],
+    );
   });
   afterEach(async () => {
     await api.close();
-    kubectl.remove();
+    await kube.close();
   });
 
   const verifyWithLogs = (...extra: string[]) =>
@@ -306,38 +319,31 @@ describe("verify: api-logs through kubectl (fake kubectl on PATH)", function () 
         "--json",
         ...extra,
       ],
-      kubectl.cliOptions(),
+      kube.cliOptions(),
     );
 
-  it("passes clean logs and asks kubectl exactly what the runbook does", async () => {
-    kubectl.answer("logs -l", {
-      stdout:
-        '[pod/alexandria-ee-api-1/api] level=info msg="listening on :8080"\n[pod/alexandria-ee-api-1/api] 0 errors\n',
-    });
+  it("passes clean logs and asks the API server exactly what the runbook does", async () => {
+    kube.answer(PROD.logOf("alexandria-ee-api-1"), 'level=info msg="listening on :8080"\n0 errors\n');
     const run = await verifyWithLogs("--context", "prod-cluster");
     assert.strictEqual(run.code, 0, run.stdout + run.stderr);
     assert.match(check(run, "api-logs").detail, /^2 line\(s\)/);
-    assert.deepStrictEqual(kubectl.calls()[0], [
-      "--namespace=prod",
-      "--context=prod-cluster",
-      "--request-timeout=30s",
-      "logs",
-      "-l",
-      "app.kubernetes.io/instance=alexandria-ee",
-      "-c",
-      "api",
-      "--tail=20",
-      "--prefix",
-    ]);
+    const logRequests = kube.requests().filter((r) => r.path === PROD.pods || r.path.endsWith("/log"));
+    assert.deepStrictEqual(
+      logRequests.map((r) => [r.path, r.query, r.tokenOf]),
+      [
+        [PROD.pods, { labelSelector: "app.kubernetes.io/instance=alexandria-ee" }, "prod-cluster"],
+        [PROD.logOf("alexandria-ee-api-1"), { container: "api", tailLines: "20" }, "prod-cluster"],
+      ],
+    );
   });
 
   it("fails on startup errors, quoting them with credentials masked, and names the helm rollback revision", async () => {
-    kubectl.answer("logs -l", {
-      stdout:
-        "[pod/a/api] starting\n" +
-        '[pod/a/api] {"level":"error","msg":"migration failed","dsn":"postgres://app:hunter2-secret@db:5432/alexandria"}\n' +
-        "[pod/a/api] panic: runtime error: invalid memory address\n",
-    });
+    kube.answer(
+      PROD.logOf("alexandria-ee-api-1"),
+      "starting\n" +
+        '{"level":"error","msg":"migration failed","dsn":"postgres://app:hunter2-secret@db:5432/alexandria"}\n' +
+        "panic: runtime error: invalid memory address\n",
+    );
     const run = await verifyWithLogs();
     assert.strictEqual(run.code, 1);
     const logs = check(run, "api-logs");
@@ -350,40 +356,64 @@ describe("verify: api-logs through kubectl (fake kubectl on PATH)", function () 
     );
   });
 
-  it("fails api-logs, not the command, when kubectl cannot reach a cluster", async () => {
-    kubectl.answer("logs -l", { stderr: "The connection to the server localhost:8080 was refused\n", exit: 1 });
-    const run = await verifyWithLogs();
-    assert.strictEqual(run.code, 1);
-    assert.match(check(run, "api-logs").detail, /could not read the api logs: .*connection to the server/);
+  it("fails api-logs, not the command, when the API server cannot be reached", async () => {
+    // The fake's kubeconfig, kept while the fake goes away: its server address now refuses connections.
+    const kubeconfig = path.join(os.tmpdir(), `kubeconfig-unreachable-${process.pid}`);
+    fs.copyFileSync(kube.kubeconfig, kubeconfig);
+    const address = new URL(kube.url).host;
+    await kube.close();
+    kube = await startFakeKubeApi();
+    try {
+      const run = await runCli(
+        [
+          "verify",
+          "--base-url",
+          api.url,
+          "--expect-tier",
+          "enterprise",
+          "--namespace",
+          "prod",
+          "--release",
+          "alexandria-ee",
+          "--json",
+        ],
+        { env: { KUBECONFIG: kubeconfig } },
+      );
+      assert.strictEqual(run.code, 1);
+      assert.match(
+        check(run, "api-logs").detail,
+        new RegExp(
+          `could not read the api logs: listing pods .* in namespace prod: cannot reach ${address}: .*ECONNREFUSED`,
+        ),
+      );
+    } finally {
+      fs.rmSync(kubeconfig, { force: true });
+    }
   });
 
   it("reads only the pods that have an api container when the selector also matches other components", async () => {
-    kubectl.answer("logs -l", {
-      stderr: "Error from server (BadRequest): container api is not valid for pod alexandria-ee-orchestrator-1\n",
-      exit: 1,
-    });
-    kubectl.answer("get pods", {
-      stdout: podList([
+    kube.answer(
+      PROD.pods,
+      podList([
         { name: "alexandria-ee-orchestrator-1", containers: ["orchestrator"] },
         { name: "alexandria-ee-api-1" },
+        { name: "alexandria-ee-migrate-1", phase: "Succeeded" },
         { name: "alexandria-ee-api-2" },
       ]),
-    });
-    kubectl.answer("logs pod/alexandria-ee-api-1", { stdout: "[pod/alexandria-ee-api-1/api] ok\n" });
-    kubectl.answer("logs pod/alexandria-ee-api-2", { stdout: "[pod/alexandria-ee-api-2/api] FATAL: cannot bind\n" });
-    const lines = await readContainerLogs("alexandria-ee", { namespace: "prod" }, kubectl.env(), 5);
+    );
+    kube.answer(PROD.logOf("alexandria-ee-api-1"), "ok\n");
+    kube.answer(PROD.logOf("alexandria-ee-api-2"), "FATAL: cannot bind\n");
+    const lines = await readContainerLogs("alexandria-ee", { namespace: "prod" }, kube.env(), 5);
     assert.deepStrictEqual(lines, [
       "[pod/alexandria-ee-api-1/api] ok",
       "[pod/alexandria-ee-api-2/api] FATAL: cannot bind",
     ]);
     assert.deepStrictEqual(
-      kubectl.calls().map((argv) =>
-        argv
-          .filter((a) => !a.startsWith("--namespace=") && !a.startsWith("--request-timeout="))
-          .slice(0, 2)
-          .join(" "),
-      ),
-      ["logs -l", "get pods", "logs pod/alexandria-ee-api-1", "logs pod/alexandria-ee-api-2"],
+      kube
+        .requests()
+        .map((r) => r.path)
+        .sort(),
+      [PROD.pods, PROD.logOf("alexandria-ee-api-1"), PROD.logOf("alexandria-ee-api-2")],
     );
   });
 });

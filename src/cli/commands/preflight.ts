@@ -54,7 +54,7 @@ Environment (secrets never go on the command line):
   REGISTRY_USERNAME, REGISTRY_PASSWORD     registry credentials (Artifact Registry: oauth2accesstoken and
                                            an access token; GHCR: user and PAT)
   REGISTRY_TOKEN                           a bearer token, used as is
-  KUBECONFIG                               which cluster kubectl talks to
+  KUBECONFIG                               the kubeconfig naming the cluster (default ~/.kube/config)
 
 Exit codes: 0 every check passed, 1 a check failed, 2 bad usage.`;
 

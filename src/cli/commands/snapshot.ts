@@ -52,8 +52,9 @@ options:
 environment:
   PG_DSN    postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE (required; never passed on argv:
             pg_dump gets PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE... instead)
-  PATH      must hold pg_dump and pg_restore of at least the server's major version (and kubectl,
-            redis-cli when their backups are asked for)
+  PATH      must hold pg_dump and pg_restore of at least the server's major version (and redis-cli
+            when its backup is asked for)
+  KUBECONFIG  the kubeconfig naming the cluster of --kube-secrets (default ~/.kube/config)
   ${KUBE_CONTEXT_ENV}   kubeconfig context for --kube-secrets (default: the current context)
   ${REDIS_URL_ENV}      also save this Redis server's dataset as DIR/NAME.redis.rdb (redis-cli --rdb):
             redis://[USER]:PASSWORD@HOST:PORT, rediss:// for TLS; the password reaches redis-cli

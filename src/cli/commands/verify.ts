@@ -36,7 +36,7 @@ Options:
   --license-warn-days N      warn when the license expires within N days (default 30)
   --max-seats N              fail when current_seats is above N
   --health-path PATH         em-runtime: check this path instead, e.g. /api/governance/health
-  --namespace NS             with --release: read the api logs from the cluster (kubectl, KUBECONFIG)
+  --namespace NS             with --release: read the api logs from the cluster (KUBECONFIG)
   --release NAME             the Helm release name, e.g. alexandria-ee
   --context NAME             kubeconfig context (default: the current context)
   --log-lines N              how many log lines per api container (default 50)

@@ -1,19 +1,5 @@
 import { OperationFailed } from "../errors";
-import { KubectlError, KubeTarget, kubectlJson } from "../kube/kubectl";
-
-interface SecretObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-  type?: string;
-  data?: Record<string, string>;
-  immutable?: boolean;
-}
+import { KubeApiError, KubeTarget, readSecret, SecretObject } from "../kube";
 
 /** kubectl apply's record of the last applied object holds the whole Secret once more, in clear JSON. */
 const DROPPED_ANNOTATIONS = ["kubectl.kubernetes.io/last-applied-configuration"];
@@ -32,9 +18,9 @@ export async function exportSecrets(
   for (const name of names) {
     let secret: SecretObject;
     try {
-      secret = await kubectlJson<SecretObject>(["get", "secret", name], target, env);
+      secret = await readSecret(name, target, env);
     } catch (err) {
-      if (err instanceof KubectlError && err.notFound) {
+      if (err instanceof KubeApiError && err.notFound) {
         throw new OperationFailed(
           `secret ${name} not found in namespace ${target.namespace}: it cannot be backed up; correct the list of ` +
             `Secrets to back up (stack config backupSecrets, or --kube-secrets)`,

@@ -1,5 +1,6 @@
 import { InvalidImageReference, parseImageReference } from "../registry/reference";
-import { instanceSelector, KubeTarget, kubectlJson } from "./kubectl";
+import { kubeClient } from "./client";
+import { instanceSelector, KubeTarget } from "./target";
 
 interface DeploymentList {
   items?: {
@@ -27,7 +28,13 @@ export async function runningContainerImage(
   env: NodeJS.ProcessEnv,
   container = "api",
 ): Promise<RunningImage | undefined> {
-  const list = await kubectlJson<DeploymentList>(["get", "deployments", "-l", instanceSelector(release)], target, env);
+  const client = await kubeClient(target, env);
+  const selector = instanceSelector(release);
+  const list = await client.getJson<DeploymentList>({
+    what: `listing deployments ${selector}`,
+    path: `/apis/apps/v1/namespaces/${encodeURIComponent(target.namespace)}/deployments`,
+    query: { labelSelector: selector },
+  });
   return findContainerImage(list, container);
 }
 

@@ -1,4 +1,11 @@
-import { KubeTarget, kubectlJson } from "./kubectl";
+import { kubeClient } from "./client";
+import type { KubeTarget } from "./target";
+
+/**
+ * Asks the API server for the objects' metadata only: Helm's release records carry the whole gzipped chart
+ * and values per revision (MBs for a long history), and the history needs only their labels and timestamps.
+ */
+export const METADATA_ONLY_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
 /** One revision of a Helm release, as Helm's storage Secret labels it. */
 export interface HelmRevision {
@@ -16,18 +23,20 @@ interface SecretList {
 /**
  * Every recorded revision of `release`, oldest first; empty means the release was never installed here.
  * Helm (v3, default storage driver) keeps one Secret per revision labelled owner=helm, name, version, status;
- * reading those needs no helm binary and gives the same answer as `helm history`.
+ * reading their metadata needs no helm binary and gives the same answer as `helm history`.
  */
 export async function readHelmHistory(
   release: string,
   target: KubeTarget,
   env: NodeJS.ProcessEnv,
 ): Promise<HelmRevision[]> {
-  const list = await kubectlJson<SecretList>(
-    ["get", "secrets", "-l", `owner=helm,name=${release}`, "--field-selector", "type=helm.sh/release.v1"],
-    target,
-    env,
-  );
+  const client = await kubeClient(target, env);
+  const list = await client.getJson<SecretList>({
+    what: `listing the Helm release records of ${release}`,
+    path: `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/secrets`,
+    query: { labelSelector: `owner=helm,name=${release}`, fieldSelector: "type=helm.sh/release.v1" },
+    accept: METADATA_ONLY_LIST,
+  });
   return revisionsFromSecrets(list);
 }
 

@@ -1,9 +1,11 @@
-import { instanceSelector, KubectlError, KubeTarget, kubectl } from "./kubectl";
+import { kubeClient } from "./client";
 import { listReleasePods } from "./pods";
+import type { KubeTarget } from "./target";
 
 /**
- * The last `lines` lines of the `container` (default `api`) logs of every pod of the release, each prefixed
- * by kubectl with `[pod/<name>/<container>]`. This is the runbook's
+ * The last `lines` lines of the `container` (default `api`) logs of every pod of the release that has such a
+ * container (finished, Succeeded pods left out), each line prefixed `[pod/<name>/<container>] ` as
+ * `kubectl logs --prefix` does. This is the runbook's
  * `kubectl logs -l app.kubernetes.io/instance=<release> -c api --tail=50`.
  */
 export async function readContainerLogs(
@@ -13,33 +15,23 @@ export async function readContainerLogs(
   lines: number,
   container = "api",
 ): Promise<string[]> {
-  try {
-    const out = await kubectl(
-      ["logs", "-l", instanceSelector(release), "-c", container, `--tail=${lines}`, "--prefix"],
-      target,
-      env,
-    );
-    return splitLines(out);
-  } catch (err) {
-    // With a selector, kubectl gives up when any selected pod (orchestrator, dashboard) lacks the container;
-    // then ask only the pods that have it.
-    if (!(err instanceof KubectlError) || !/container .*\bis not valid|container .* not found/i.test(err.stderr))
-      throw err;
-  }
+  // The selector also matches the other components' pods (orchestrator, dashboard), which have no such container.
   const pods = await listReleasePods(release, target, env);
   const names = pods
     .filter((p) => p.status?.phase !== "Succeeded" && p.spec?.containers?.some((c) => c.name === container))
     .map((p) => p.metadata?.name)
     .filter((n): n is string => n !== undefined);
-  const out: string[] = [];
-  for (const name of names) {
-    out.push(
-      ...splitLines(
-        await kubectl(["logs", `pod/${name}`, "-c", container, `--tail=${lines}`, "--prefix"], target, env),
-      ),
-    );
-  }
-  return out;
+  const client = await kubeClient(target, env);
+  const logs = await Promise.all(
+    names.map((name) =>
+      client.getText({
+        what: `reading the ${container} logs of pod ${name}`,
+        path: `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(name)}/log`,
+        query: { container, tailLines: String(lines) },
+      }),
+    ),
+  );
+  return logs.flatMap((text, i) => splitLines(text).map((line) => `[pod/${names[i]}/${container}] ${line}`));
 }
 
 function splitLines(text: string): string[] {

@@ -1,5 +1,5 @@
 /**
- * Kubernetes and Helm naming rules, checked before a name reaches kubectl. Each function returns what is
+ * Kubernetes and Helm naming rules, checked before a name reaches the API server. Each function returns what is
  * wrong, as a phrase that completes "'<name>' ...", or undefined when the name is valid.
  */
 

@@ -1,4 +1,5 @@
-import { instanceSelector, KubeTarget, kubectlJson } from "./kubectl";
+import { kubeClient } from "./client";
+import { instanceSelector, KubeTarget } from "./target";
 
 interface ContainerStatus {
   name: string;
@@ -36,7 +37,13 @@ export interface PodsHealth {
 }
 
 export async function listReleasePods(release: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<Pod[]> {
-  const list = await kubectlJson<PodList>(["get", "pods", "-l", instanceSelector(release)], target, env);
+  const client = await kubeClient(target, env);
+  const selector = instanceSelector(release);
+  const list = await client.getJson<PodList>({
+    what: `listing pods ${selector}`,
+    path: `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods`,
+    query: { labelSelector: selector },
+  });
   return list.items ?? [];
 }
 

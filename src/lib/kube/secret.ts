@@ -1,15 +1,37 @@
-import { KubectlError, KubeTarget, kubectlJson } from "./kubectl";
+import { kubeClient } from "./client";
+import { KubeApiError } from "./kube-api-error";
+import type { KubeTarget } from "./target";
 
-interface Secret {
+/** A Secret as the API server returns it (the fields the runbook reads or saves). */
+export interface SecretObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+  type?: string;
   data?: Record<string, string>;
+  immutable?: boolean;
 }
 
 /** A Secret or key that is not there; the message names both and the namespace (never a value). */
 export class SecretKeyMissing extends Error {}
 
+/** One Secret of the target namespace; a KubeApiError with `notFound` when there is none. */
+export async function readSecret(name: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<SecretObject> {
+  const client = await kubeClient(target, env);
+  return client.getJson<SecretObject>({
+    what: `reading secret ${name}`,
+    path: `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/secrets/${encodeURIComponent(name)}`,
+  });
+}
+
 /**
  * The base64-decoded value of one key of a Secret (the database DSN). The value is returned to the caller
- * only: it is never logged, and kubectl's stdout never reaches an error message.
+ * only: it is never logged, and no error message quotes the API server's answer.
  */
 export async function readSecretKey(
   name: string,
@@ -17,11 +39,11 @@ export async function readSecretKey(
   target: KubeTarget,
   env: NodeJS.ProcessEnv,
 ): Promise<string> {
-  let secret: Secret;
+  let secret: SecretObject;
   try {
-    secret = await kubectlJson<Secret>(["get", "secret", name], target, env);
+    secret = await readSecret(name, target, env);
   } catch (err) {
-    if (err instanceof KubectlError && err.notFound) {
+    if (err instanceof KubeApiError && err.notFound) {
       throw new SecretKeyMissing(`secret ${name} not found in namespace ${target.namespace}`);
     }
     throw err;

@@ -4,7 +4,7 @@ import { OperationFailed } from "../errors";
 import { exportSecrets } from "../backup/kube-secrets";
 import { dumpRedis } from "../redis/rdb-dump";
 import { RedisSource, describeRedisSource } from "../redis/source";
-import type { KubeTarget } from "../kube/kubectl";
+import type { KubeTarget } from "../kube";
 import { digestSnapshot } from "./digest";
 import { FILE_MODE, exists, removeQuietly } from "./durable-fs";
 import { COMPANION_KINDS, CompanionKind, SnapshotLayout } from "./layout";
