@@ -4,9 +4,11 @@ import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { OperationFailed } from "../errors";
 import { readSecretKey } from "../kube/secret";
+import { childEnvironment } from "../child-env";
 import { checkDatabase } from "../pg/check-database";
 import { redactSecrets } from "../redact";
 import type { RollbackPlan } from "./plan";
+import { withPulumiEnvironment } from "./pulumi-environment";
 import { configValue, PlainConfig } from "./stack-facts";
 import { TARGET_KEYS, TargetVersions } from "./targets";
 
@@ -59,7 +61,8 @@ export function runRestore(
       process.execPath,
       [cli, "restore", "--snapshot", snapshotPath, "--pre-restore-dir", preRestoreDir, "--yes", "--json"],
       {
-        env: { ...env, PG_DSN: dsn },
+        // The restore needs the DSN and what finds and runs pg_dump, pg_restore and psql; no other secret.
+        env: childEnvironment(env, { set: { PG_DSN: dsn } }),
         stdio: ["ignore", "pipe", "pipe"],
       },
     );
@@ -135,10 +138,13 @@ export async function applyRollback(
       `restored; the previous database is kept as ${String(restore.keptDatabase ?? "?")}, its snapshot is ${JSON.stringify(restore.preRestoreSnapshot ?? null)}`,
     );
   }
-  await setTargetConfig(stack, ctx.current, plan.target.targets);
+  const targets = plan.target.targets;
+  await withPulumiEnvironment(ctx.env, () => setTargetConfig(stack, ctx.current, targets));
   ctx.progress(`stack config set to version ${plan.toVersion}'s targets; running pulumi up`);
   try {
-    const result = await stack.up({ onOutput: (out) => ctx.progress(out.replace(/\n$/, "")), color: "never" });
+    const result = await withPulumiEnvironment(ctx.env, () =>
+      stack.up({ onOutput: (out) => ctx.progress(out.replace(/\n$/, "")), color: "never" }),
+    );
     const outputs: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(result.outputs)) outputs[k] = v.secret ? "[secret]" : v.value;
     return {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { readHelmHistory } from "../kube/helm-release";
 import { isManifest, readManifest } from "../snapshot/manifest";
+import { withPulumiEnvironment } from "./pulumi-environment";
 import { buildHistory, HistoryEntry, ReleaseRevisionRecord, SnapshotRecord, UpdateRecord } from "./history";
 import { PROJECT } from "./targets";
 
@@ -97,8 +98,14 @@ export async function readStackFacts(
   env: NodeJS.ProcessEnv,
   opts: { cluster: boolean },
 ): Promise<StackFacts> {
-  const stack = await openStack(stackName);
-  const [updates, config] = await Promise.all([stack.history(undefined, undefined, false), stack.getAllConfig()]);
+  const { stack, updates, config } = await withPulumiEnvironment(env, async () => {
+    const opened = await openStack(stackName);
+    const [history, allConfig] = await Promise.all([
+      opened.history(undefined, undefined, false),
+      opened.getAllConfig(),
+    ]);
+    return { stack: opened, updates: history, config: allConfig };
+  });
   const workDir = stack.workspace.workDir;
   const snapshotDir = path.resolve(workDir, configValue(config, "snapshotDir") ?? path.join("snapshots", stackName));
   const snapshots = await readSnapshots(snapshotDir, stackName);

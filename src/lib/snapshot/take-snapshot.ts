@@ -3,7 +3,7 @@ import path from "node:path";
 import { OperationFailed } from "../errors";
 import { DatabaseFacts, checkDatabase } from "../pg/check-database";
 import { PgConnection, connectionFacts } from "../pg/connection";
-import { toolEnvironment } from "../pg/libpq-env";
+import { childEnvironment } from "../child-env";
 import { ToolVersion, pgToolVersion } from "../pg/tools";
 import { compareMajors, majorOfVersionNum } from "../pg/versions";
 import {
@@ -149,7 +149,7 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
 
 /** pg_dump's version, refused when it is older than the server: it could not dump it. */
 async function checkPgDumpVersion(parentEnv: NodeJS.ProcessEnv, facts: DatabaseFacts): Promise<ToolVersion> {
-  const pgDump = await pgToolVersion("pg_dump", toolEnvironment(parentEnv));
+  const pgDump = await pgToolVersion("pg_dump", childEnvironment(parentEnv));
   const serverMajor = majorOfVersionNum(facts.serverVersionNum);
   if (compareMajors(pgDump.major, serverMajor) < 0) {
     throw new OperationFailed(
