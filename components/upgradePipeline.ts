@@ -72,6 +72,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         protected: c.gate.protected,
         acknowledgeUpgrade: c.gate.acknowledgeUpgrade,
         destructive: c.gate.destructive,
+        allowUnverifiedDatabaseTls: c.gate.allowUnverifiedDatabaseTls,
         kubeContext: c.kubeContext,
       },
       { parent: this },
