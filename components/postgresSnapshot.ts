@@ -29,6 +29,8 @@ export interface PostgresSnapshotArgs {
   readonly kubeSecrets?: { readonly namespace: string; readonly names: readonly string[] };
   /** Redis URL (secret) whose dataset is saved with the snapshot (`<name>.redis.rdb`). Default: none. */
   readonly redisUrl?: pulumi.Input<string>;
+  /** Refuse a snapshot directory that its group or other users can get at (else a warning). Default false. */
+  readonly protected?: boolean;
   /** Facts recorded in the manifest (release, revision, from/to versions). Default: none. */
   readonly context?: pulumi.Input<Record<string, unknown>>;
 }
@@ -119,7 +121,7 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
         "context-json":
           args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
       },
-      [],
+      args.protected ? ["protected"] : [],
       {
         PG_DSN: args.pgDsn,
         RUNBOOK_DSN_SECRET: args.dsnSecretRef,

@@ -27,6 +27,8 @@ export interface PreflightArgs {
   readonly acknowledgeUpgrade?: string;
   /** The target release is flagged destructive. Default false. */
   readonly destructive?: boolean;
+  /** Why a protected stack may reach Postgres with an sslmode weaker than verify-full. Default: none, refused. */
+  readonly allowUnverifiedDatabaseTls?: string;
   /** kubeconfig context. Default: the current context. */
   readonly kubeContext?: string;
 }
@@ -64,6 +66,7 @@ export function preflightInvocation(args: PreflightArgs) {
       "dsn-secret": args.dsnSecret === undefined ? undefined : `${args.dsnSecret.name}/${args.dsnSecret.key}`,
       "schema-version-query": args.schemaVersionQuery,
       acknowledge: args.acknowledgeUpgrade,
+      "allow-unverified-database-tls": args.allowUnverifiedDatabaseTls,
       context: args.kubeContext,
     },
     switches,

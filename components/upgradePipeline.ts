@@ -72,6 +72,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         protected: c.gate.protected,
         acknowledgeUpgrade: c.gate.acknowledgeUpgrade,
         destructive: c.gate.destructive,
+        allowUnverifiedDatabaseTls: c.gate.allowUnverifiedDatabaseTls,
         kubeContext: c.kubeContext,
       },
       { parent: this },
@@ -93,6 +94,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         kubeSecrets:
           c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
         redisUrl: c.snapshot.redisUrl,
+        protected: c.gate.protected,
         context: this.preflight.facts.apply((facts) => ({
           stack: c.stack,
           release: c.releaseName,

@@ -22,6 +22,8 @@ import {
 import { evaluateUpgradeGate } from "../../src/lib/preflight/upgrade-gate";
 
 const PG_DSN = dsnFor("postgres");
+/** The test server speaks no TLS; protected runs that are about other checks say so, as a stack would in config. */
+const NO_TLS_HERE = ["--allow-unverified-database-tls", "the test server on loopback has no TLS"];
 const REPO = `${OPEN_REGISTRY}/runbook-test`;
 
 interface PreflightJson {
@@ -159,7 +161,7 @@ describe("preflight (CLI, --skip-cluster) against the test registry and PostgreS
   });
 
   it("in a protected stack, a destructive release needs --acknowledge with the exact target tag", async () => {
-    const base = ["preflight", "--skip-cluster", ...images, "--protected", "--destructive", "--json"];
+    const base = ["preflight", "--skip-cluster", ...images, "--protected", "--destructive", ...NO_TLS_HERE, "--json"];
     const refused = parse(await runCli(base, { env: { PG_DSN } }));
     const gate = checkOf(refused, "minor-version-gate");
     assert.strictEqual(gate.ok, false);
@@ -309,6 +311,7 @@ describe("preflight with cluster checks (fake Kubernetes API server)", function 
         `api=${REPO}/api:${target}`,
         "--dsn-secret",
         "alexandria-db/dsn",
+        ...NO_TLS_HERE,
         "--json",
         ...extra,
       ],

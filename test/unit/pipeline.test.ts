@@ -249,6 +249,14 @@ describe("UpgradePipeline options", () => {
     assert.match(preflight.create, / --protected --destructive --json$/);
     assert.strictEqual(preflight.environment.RUNBOOK_ARG_ACKNOWLEDGE, "v1.4.0");
   });
+
+  it("passes allowUnverifiedDatabaseTls's reason to preflight as --allow-unverified-database-tls", async () => {
+    const reason = "the Cloud SQL proxy verifies the server";
+    await buildPipeline({ protected: "true", allowUnverifiedDatabaseTls: reason }, "tls");
+    const preflight = byType("command:local:Command", "tls-preflight").inputs;
+    assert.match(preflight.create, / --allow-unverified-database-tls "\$RUNBOOK_ARG_ALLOW_UNVERIFIED_DATABASE_TLS"/);
+    assert.strictEqual(preflight.environment.RUNBOOK_ARG_ALLOW_UNVERIFIED_DATABASE_TLS, reason);
+  });
 });
 
 describe("first install, as verification sees it", () => {

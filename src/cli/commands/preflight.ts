@@ -6,6 +6,7 @@ import { credentialsFromEnv, InvalidImageReference, parseImageReference } from "
 import { failedCheckNames, formatChecks } from "../../lib/check";
 import { PreflightImage, PreflightOptions, PreflightReport, runPreflight } from "../../lib/preflight/preflight";
 import { ACKNOWLEDGE_CONFIG_KEY } from "../../lib/preflight/upgrade-gate";
+import { ALLOW_UNVERIFIED_TLS_CONFIG_KEY } from "../../lib/pg/tls-policy";
 import { tagProblem } from "../../lib/release/image-tags";
 import { optionalString } from "../flags";
 
@@ -20,7 +21,9 @@ Checks:
   pods-healthy        pods labelled app.kubernetes.io/instance=RELEASE are Running and Ready, none
                       crash-looping (SKIP on a first install)
   dsn-secret          the DSN Secret exists in the namespace (SKIP without --dsn-secret)
-  database            the database answers: server version, and the schema version when asked
+  database            the database answers: server version, and the schema version when asked; in a
+                      protected stack the DSN must have sslmode=verify-full (anything weaker accepts a
+                      certificate that does not prove the host) unless --allow-unverified-database-tls
   minor-version-gate  in a protected stack, crossing a minor version of api (or --destructive) needs
                       --acknowledge equal to the exact target api tag (config ${ACKNOWLEDGE_CONFIG_KEY})
 
@@ -41,6 +44,10 @@ Options:
                                  and the minor-version gate applies
   --acknowledge TAG              the target api tag the operator acknowledged
   --destructive                  the release is flagged destructive (needs --acknowledge when protected)
+  --allow-unverified-database-tls REASON
+                                 why this protected stack may connect with an sslmode weaker than
+                                 verify-full (config ${ALLOW_UNVERIFIED_TLS_CONFIG_KEY}); the database check
+                                 then passes with a warning quoting REASON
   --skip-cluster                 for operators without cluster access: skip the cluster checks (each
                                  reported as SKIP, as is the minor-version gate unless acknowledged);
                                  the DSN then comes from PG_DSN
@@ -75,6 +82,7 @@ export const preflightCommand: CliCommand = {
     protected: { type: "boolean" },
     acknowledge: { type: "string" },
     destructive: { type: "boolean" },
+    "allow-unverified-database-tls": { type: "string" },
     "skip-cluster": { type: "boolean" },
   },
   async run(values, env): Promise<CommandResult> {
@@ -145,6 +153,7 @@ function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Pre
 
   const schemaVersionQuery = optionalString(values, "schema-version-query");
   const acknowledge = optionalString(values, "acknowledge");
+  const allowUnverifiedDatabaseTls = optionalString(values, "allow-unverified-database-tls");
   return {
     images,
     registry: {
@@ -160,6 +169,7 @@ function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Pre
     protectedStack,
     destructive: values.destructive === true,
     ...(acknowledge === undefined ? {} : { acknowledge }),
+    ...(allowUnverifiedDatabaseTls === undefined ? {} : { allowUnverifiedDatabaseTls }),
     env,
   };
 }

@@ -44,9 +44,11 @@ options:
                                 infisical-bootstrap-secret) as DIR/NAME.secrets.json, a List that
                                 \`kubectl apply -f\` restores; needs --kube-namespace
   --kube-namespace NS           the namespace of --kube-secrets
+  --protected                   a protected stack: refuse an --out-dir that its group or other users
+                                can get at (otherwise a warning), before anything is written
   --json                        print one JSON object: name, path, manifestPath, sha256, bytes, format,
                                 serverVersion, serverVersionNum, schemaVersion, pgDumpVersion, createdAt,
-                                durations, reused, companions
+                                durations, reused, companions, warnings (when there are any)
   -h, --help                    this text
 
 environment:
@@ -79,6 +81,7 @@ export const snapshotCommand: CliCommand = {
     "schema-version-query": { type: "string" },
     "kube-secrets": { type: "string" },
     "kube-namespace": { type: "string" },
+    protected: { type: "boolean" },
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     const outDir = values["out-dir"];
@@ -108,6 +111,7 @@ export const snapshotCommand: CliCommand = {
         schemaVersionQuery,
         context,
         companions,
+        protectedStack: values.protected === true,
         signal,
       }),
     );
@@ -202,6 +206,7 @@ function snapshotJson(outcome: SnapshotOutcome): Record<string, unknown> {
     durations: m.durations,
     reused: outcome.reused,
     companions: m.companions ?? [],
+    ...(outcome.warnings === undefined ? {} : { warnings: outcome.warnings }),
   };
 }
 
@@ -225,5 +230,6 @@ function snapshotText(outcome: SnapshotOutcome): string {
         : `Redis ${c.source}`;
     lines.push(`also:      ${what} → ${c.path} (${c.bytes} bytes, sha256 ${c.sha256})`);
   }
+  for (const warning of outcome.warnings ?? []) lines.push(`warning:   ${warning}`);
   return lines.join("\n");
 }

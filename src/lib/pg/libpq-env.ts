@@ -1,11 +1,5 @@
+import { childEnvironment } from "../child-env";
 import type { PgConnection } from "./connection";
-
-/**
- * Variables a PostgreSQL client tool may need from the parent that carry no connection facts or secrets.
- * Everything else (PG_DSN, registry credentials, stray PG* variables such as PGSERVICE or PGPASSFILE that
- * would add to or override the DSN's facts) stays out of the child's environment.
- */
-const INHERITED = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR"];
 
 /** The application_name the server shows for the runbook's connections unless PG_DSN sets one. */
 export const DEFAULT_APPLICATION_NAME = "runbook";
@@ -18,7 +12,8 @@ export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 10;
  * connection string, and above all no password, ever appears on a command line (`ps`, /proc/PID/cmdline).
  */
 export function libpqEnvironment(connection: PgConnection, parentEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env = toolEnvironment(parentEnv);
+  // Only the inherited basics from the parent: a stray PGSERVICE or PGPASSFILE would add to the DSN's facts.
+  const env = childEnvironment(parentEnv);
   env.PGHOST = connection.host;
   env.PGPORT = String(connection.port);
   env.PGUSER = connection.user;
@@ -31,14 +26,5 @@ export function libpqEnvironment(connection: PgConnection, parentEnv: NodeJS.Pro
   if (connection.options !== undefined) env.PGOPTIONS = connection.options;
   env.PGAPPNAME = connection.applicationName ?? DEFAULT_APPLICATION_NAME;
   env.PGCONNECT_TIMEOUT = String(connection.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS);
-  return env;
-}
-
-/** The environment for a client tool that does not connect (pg_restore --list, --version): no PG* at all. */
-export function toolEnvironment(parentEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [name, value] of Object.entries(parentEnv)) {
-    if (value !== undefined && (INHERITED.includes(name) || name.startsWith("LC_"))) env[name] = value;
-  }
   return env;
 }

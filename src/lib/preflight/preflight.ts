@@ -1,4 +1,6 @@
 import { checkDatabase, DatabaseFacts } from "../pg/check-database";
+import { parsePgDsn } from "../pg/connection";
+import { evaluateDatabaseTls } from "../pg/tls-policy";
 import {
   checkPodsHealthy,
   HelmRevision,
@@ -34,6 +36,8 @@ export interface PreflightOptions {
   readonly protectedStack: boolean;
   readonly destructive: boolean;
   readonly acknowledge?: string;
+  /** Why a protected stack may connect with an sslmode weaker than verify-full; undefined refuses it. */
+  readonly allowUnverifiedDatabaseTls?: string;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -78,6 +82,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
   const checks = [...images.checks, ...cluster.checks, ...database.checks, gate].map((c) => ({
     ...c,
     detail: redact(c.detail),
+    ...(c.warning === undefined ? {} : { warning: redact(c.warning) }),
   }));
   const latest = cluster.history === undefined ? undefined : latestRevision(cluster.history);
   return {
@@ -237,7 +242,18 @@ async function checkDatabaseChain(options: PreflightOptions): Promise<DatabaseCh
     return { checks: [secretCheck, fail("database", `not checked: no DSN (${source} could not be read)`)], ...found };
   }
   try {
-    const facts = await checkDatabase(dsn, {
+    const connection = parsePgDsn(dsn);
+    // Decided before connecting: an unverified server must not even be sent the password.
+    const tls = evaluateDatabaseTls(connection, {
+      protectedStack: options.protectedStack,
+      ...(options.allowUnverifiedDatabaseTls === undefined
+        ? {}
+        : { allowUnverifiedReason: options.allowUnverifiedDatabaseTls }),
+    });
+    if (!tls.allowed) {
+      return { checks: [secretCheck, fail("database", `DSN from ${source}: ${tls.refusal}`)], ...found };
+    }
+    const facts = await checkDatabase(connection, {
       ...(options.schemaVersionQuery === undefined ? {} : { schemaVersionQuery: options.schemaVersionQuery }),
     });
     const schema =
@@ -245,7 +261,7 @@ async function checkDatabaseChain(options: PreflightOptions): Promise<DatabaseCh
         ? ""
         : `, schema version ${facts.schemaVersion ?? "none (the query returned NULL)"}`;
     const detail = `PostgreSQL ${facts.serverVersion} answers (database ${facts.database}, DSN from ${source})${schema}`;
-    return { checks: [secretCheck, pass("database", detail)], ...found, facts };
+    return { checks: [secretCheck, pass("database", detail, tls.warning)], ...found, facts };
   } catch (err) {
     return { checks: [secretCheck, fail("database", `DSN from ${source}: ${(err as Error).message}`)], ...found };
   }

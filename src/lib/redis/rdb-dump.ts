@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import { OperationFailed } from "../errors";
-import { toolEnvironment } from "../pg/libpq-env";
+import { childEnvironment } from "../child-env";
 import { RedisSource, describeRedisSource } from "./source";
 
 /** Every RDB file starts with these bytes, then a four-digit format version. */
@@ -30,9 +30,8 @@ export async function dumpRedis(
     "--rdb",
     file,
   ];
-  // What any client tool inherits (PATH, HOME, locale...), then the password; no PG* variables, no RUNBOOK_*.
-  const env = toolEnvironment(parentEnv);
-  if (source.password !== undefined) env.REDISCLI_AUTH = source.password;
+  // What any child inherits (PATH, HOME, locale...), then the password; no PG* variables, no RUNBOOK_*.
+  const env = childEnvironment(parentEnv, { set: { REDISCLI_AUTH: source.password } });
   await new Promise<void>((resolve, reject) => {
     execFile(
       "redis-cli",

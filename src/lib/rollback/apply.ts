@@ -2,6 +2,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { OperationFailed } from "../errors";
 import { redactSecrets } from "../redact";
 import type { RollbackPlan } from "./plan";
+import { withPulumiEnvironment } from "./pulumi-environment";
 import { runRestore } from "./run-restore";
 import { runUp, UpOutcome } from "./run-up";
 import type { PlainConfig } from "./stack-config";
@@ -40,10 +41,11 @@ export async function applyRollback(
       `restored; the previous database is kept as ${String(restore.keptDatabase ?? "?")}, its snapshot is ${JSON.stringify(restore.preRestoreSnapshot ?? null)}`,
     );
   }
-  await setTargetConfig(stack, ctx.current, plan.target.targets);
+  const targets = plan.target.targets;
+  await withPulumiEnvironment(ctx.env, () => setTargetConfig(stack, ctx.current, targets));
   ctx.progress(`stack config set to version ${plan.toVersion}'s targets; running pulumi up`);
   try {
-    const update = await runUp(stack, ctx.progress);
+    const update = await withPulumiEnvironment(ctx.env, () => runUp(stack, ctx.progress));
     return { ...(restore ? { restore } : {}), update };
   } catch (err) {
     const restoreNote = restore

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { childEnvironment } from "../child-env";
 import { OperationFailed } from "../errors";
 import { redactSecrets } from "../redact";
 
@@ -26,7 +27,8 @@ export function runRestore(
       process.execPath,
       [cli, "restore", "--snapshot", snapshotPath, "--pre-restore-dir", preRestoreDir, "--yes", "--json"],
       {
-        env: { ...env, PG_DSN: dsn },
+        // The restore needs the DSN and what finds and runs pg_dump, pg_restore and psql; no other secret.
+        env: childEnvironment(env, { set: { PG_DSN: dsn } }),
         stdio: ["ignore", "pipe", "pipe"],
       },
     );

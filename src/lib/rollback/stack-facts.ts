@@ -5,6 +5,7 @@ import { readReleaseRevisions, ReleaseRevisions } from "./release-revisions";
 import { readSnapshots } from "./snapshot-records";
 import { configValue, PlainConfig } from "./stack-config";
 import { openStack } from "./stack-workspace";
+import { withPulumiEnvironment } from "./pulumi-environment";
 import { numberUpdates } from "./update-records";
 
 export interface StackFacts {
@@ -22,8 +23,14 @@ export async function readStackFacts(
   env: NodeJS.ProcessEnv,
   opts: { cluster: boolean },
 ): Promise<StackFacts> {
-  const stack = await openStack(stackName);
-  const [updates, config] = await Promise.all([stack.history(undefined, undefined, false), stack.getAllConfig()]);
+  const { stack, updates, config } = await withPulumiEnvironment(env, async () => {
+    const opened = await openStack(stackName);
+    const [history, allConfig] = await Promise.all([
+      opened.history(undefined, undefined, false),
+      opened.getAllConfig(),
+    ]);
+    return { stack: opened, updates: history, config: allConfig };
+  });
   const workDir = stack.workspace.workDir;
   const snapshotDir = path.resolve(workDir, configValue(config, "snapshotDir") ?? path.join("snapshots", stackName));
   const snapshots = await readSnapshots(snapshotDir, stackName);

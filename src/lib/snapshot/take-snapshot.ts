@@ -3,7 +3,7 @@ import path from "node:path";
 import { OperationFailed } from "../errors";
 import { DatabaseFacts, checkDatabase } from "../pg/check-database";
 import { PgConnection, connectionFacts } from "../pg/connection";
-import { toolEnvironment } from "../pg/libpq-env";
+import { childEnvironment } from "../child-env";
 import { ToolVersion, pgToolVersion } from "../pg/tools";
 import { compareMajors, majorOfVersionNum } from "../pg/versions";
 import {
@@ -14,6 +14,7 @@ import {
   takeCompanions,
 } from "./companions";
 import { DIGEST_METHODS } from "./digest";
+import { checkSnapshotDirPrivacy } from "./dir-privacy";
 import { dumpDatabase } from "./dump";
 import { DIRECTORY_MODE, FILE_MODE, ensureDirectory, exists, fsyncPath, removeQuietly, sizeOf } from "./durable-fs";
 import {
@@ -41,6 +42,8 @@ export interface SnapshotRequest {
   readonly context?: Record<string, unknown>;
   /** Kubernetes Secrets and Redis saved with the dump and committed with it. Default: none. */
   readonly companions?: CompanionRequest;
+  /** A protected stack refuses an out-dir others can get at; otherwise that is a warning. Default false. */
+  readonly protectedStack?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -51,6 +54,8 @@ export interface SnapshotOutcome {
   readonly manifestPath: string;
   /** true when NAME already existed with a valid manifest and nothing was dumped. */
   readonly reused: boolean;
+  /** Problems worth fixing that did not stop the snapshot (an out-dir others can read). */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -60,6 +65,14 @@ export interface SnapshotOutcome {
  */
 export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOutcome> {
   await ensureOutDir(request.outDir);
+  const privacy = await checkSnapshotDirPrivacy(request.outDir, { protectedStack: request.protectedStack ?? false });
+  if (!privacy.allowed) throw new OperationFailed(privacy.refusal);
+  const outcome = await snapshotInto(request);
+  return privacy.warning === undefined ? outcome : { ...outcome, warnings: [privacy.warning] };
+}
+
+/** takeSnapshot's work once the out-dir exists and may be used. */
+async function snapshotInto(request: SnapshotRequest): Promise<SnapshotOutcome> {
   const named = request.name === undefined ? undefined : snapshotLayout(request.outDir, request.name);
   if (named !== undefined) {
     const existing = await findExisting(named);
@@ -149,7 +162,7 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOu
 
 /** pg_dump's version, refused when it is older than the server: it could not dump it. */
 async function checkPgDumpVersion(parentEnv: NodeJS.ProcessEnv, facts: DatabaseFacts): Promise<ToolVersion> {
-  const pgDump = await pgToolVersion("pg_dump", toolEnvironment(parentEnv));
+  const pgDump = await pgToolVersion("pg_dump", childEnvironment(parentEnv));
   const serverMajor = majorOfVersionNum(facts.serverVersionNum);
   if (compareMajors(pgDump.major, serverMajor) < 0) {
     throw new OperationFailed(

@@ -1,5 +1,5 @@
 import { OperationFailed } from "../errors";
-import { toolEnvironment } from "../pg/libpq-env";
+import { childEnvironment } from "../child-env";
 import { runPgTool } from "../pg/tools";
 
 /**
@@ -11,7 +11,7 @@ export async function verifyArchive(
   parentEnv: NodeJS.ProcessEnv,
   signal?: AbortSignal,
 ): Promise<number> {
-  const run = await runPgTool("pg_restore", ["--list", archivePath], { env: toolEnvironment(parentEnv), signal });
+  const run = await runPgTool("pg_restore", ["--list", archivePath], { env: childEnvironment(parentEnv), signal });
   if (signal?.aborted) throw signal.reason ?? new OperationFailed("interrupted");
   if (run.code !== 0) {
     const said = run.stderr.trim().split("\n").slice(-4).join("\n");

@@ -1,7 +1,8 @@
 import { KubeTarget, readContainerLogs } from "../kube";
 import { redactSecrets } from "../redact";
 import { CheckResult, fail, pass, skip } from "../check";
-import { findStartupErrors, maskUrlPasswords, STARTUP_ERROR_PATTERNS } from "./startup-errors";
+import { logLineShape } from "./log-line-shape";
+import { findStartupErrors, STARTUP_ERROR_PATTERNS, StartupErrorLine } from "./startup-errors";
 
 export interface ApiLogsSource {
   readonly target: KubeTarget;
@@ -30,11 +31,20 @@ export async function checkApiLogs(source: ApiLogsSource | undefined, env: NodeJ
       `${lines.length} line(s) of the api containers' logs, none matching ${STARTUP_ERROR_PATTERNS.map((p) => p.name).join(" | ")}`,
     );
   }
+  return fail(name, describeStartupErrors(errors, lines.length));
+}
+
+/**
+ * What the check says about the lines that matched: how many, and the first few as the pattern each matched
+ * and the line's shape with every value masked (logLineShape). The detail reaches the Pulumi state in plain
+ * text, so it never quotes the application's own text.
+ */
+export function describeStartupErrors(errors: readonly StartupErrorLine[], linesRead: number): string {
   const quoted = errors
     .slice(0, QUOTED_LINES)
-    .map((e) => `[${e.pattern}] ${truncate(maskUrlPasswords(redactSecrets(e.line, env)), 240)}`)
+    .map((e) => `[${e.pattern}] ${truncate(logLineShape(e.line), 240)}`)
     .join(" / ");
-  return fail(name, `${errors.length} of the last ${lines.length} api log line(s) look like startup errors: ${quoted}`);
+  return `${errors.length} of the last ${linesRead} api log line(s) look like startup errors: ${quoted}`;
 }
 
 function truncate(text: string, max: number): string {
