@@ -8,6 +8,7 @@ import {
   helmReleaseSecretName,
 } from "../../src/lib/kube/helm-release-record";
 import { assessConvergence, describeLiveRelease, LiveRelease } from "../../src/lib/release/convergence";
+import { releaseGuard } from "../../src/lib/release/guard";
 import {
   ReleaseInputs,
   releaseDescription,
@@ -145,5 +146,48 @@ describe("Helm's release record", () => {
     assert.strictEqual(record.chart.metadata.version, "1.4.0");
     assert.deepStrictEqual(record.config, { image: { api: { tag: "v1.4.0" } } });
     assert.strictEqual(helmReleaseSecretName("alexandria-ee", 3), "sh.helm.release.v1.alexandria-ee.v3");
+  });
+});
+
+describe("release guard keys", () => {
+  const desired = {
+    digest: "abc",
+    description: "release-runbook: tier starter, chart 1.4.0, api=v1.4.1; inputs abc",
+    chartVersion: "1.4.0",
+    imageTags: { api: "v1.4.1" },
+  };
+  const live: LiveRelease = {
+    revision: 6,
+    status: "deployed",
+    chartVersion: "1.4.0",
+    description: desired.description,
+    imageTags: { api: "v1.4.1" },
+  };
+
+  it("in sync: the live key is constant whatever the revision, and nothing is re-applied", () => {
+    const a = releaseGuard(desired, live);
+    const b = releaseGuard(desired, { ...live, revision: 9, description: withNote(desired.description, "x") });
+    assert.strictEqual(a.inSync, true);
+    assert.strictEqual(a.liveRelease, b.liveRelease);
+    assert.strictEqual(a.reapplyNote, undefined);
+  });
+
+  it("drifted: the live key names what serves and why, and the release gets a note that differs per revision", () => {
+    const g = releaseGuard(desired, {
+      ...live,
+      revision: 7,
+      description: "Rollback to 1",
+      imageTags: { api: "v1.4.0" },
+    });
+    assert.strictEqual(g.inSync, false);
+    assert.match(g.liveRelease, /^revision 7 deployed, chart 1\.4\.0, api=v1\.4\.0: /);
+    assert.strictEqual(g.reapplyNote, "applied over revision 7 (deployed)");
+  });
+
+  it("unreadable: never in sync, every guard runs, the release is not forced", () => {
+    const g = releaseGuard(desired, undefined, "connection refused");
+    assert.strictEqual(g.inSync, false);
+    assert.strictEqual(g.liveRelease, "unknown: connection refused");
+    assert.strictEqual(g.reapplyNote, undefined);
   });
 });

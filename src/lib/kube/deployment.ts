@@ -28,14 +28,33 @@ export async function runningContainerImage(
   env: NodeJS.ProcessEnv,
   container = "api",
 ): Promise<RunningImage | undefined> {
+  return findContainerImage(await listReleaseDeployments(release, target, env), container);
+}
+
+/** The tag (or sha256: digest) each container of the release's Deployments runs, by container name. */
+export async function runningImageTags(
+  release: string,
+  target: KubeTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  for (const item of (await listReleaseDeployments(release, target, env)).items ?? []) {
+    for (const c of item.spec?.template?.spec?.containers ?? []) {
+      const tag = c.image === undefined ? undefined : tagOf(c.image).tag;
+      if (tag !== undefined) tags[c.name] = tag;
+    }
+  }
+  return tags;
+}
+
+async function listReleaseDeployments(release: string, target: KubeTarget, env: NodeJS.ProcessEnv) {
   const client = await kubeClient(target, env);
   const selector = instanceSelector(release);
-  const list = await client.getJson<DeploymentList>({
+  return client.getJson<DeploymentList>({
     what: `listing deployments ${selector}`,
     path: `/apis/apps/v1/namespaces/${encodeURIComponent(target.namespace)}/deployments`,
     query: { labelSelector: selector },
   });
-  return findContainerImage(list, container);
 }
 
 export function findContainerImage(list: DeploymentList, container: string): RunningImage | undefined {

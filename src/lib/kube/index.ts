@@ -1,4 +1,4 @@
-export { runningContainerImage } from "./deployment";
+export { runningContainerImage, runningImageTags } from "./deployment";
 export type { RunningImage } from "./deployment";
 export { isPendingStatus, latestRevision, previousGoodRevision, readHelmHistory } from "./helm-release";
 export type { HelmRevision } from "./helm-release";
@@ -11,3 +11,5 @@ export type { PodsHealth, UnhealthyPod } from "./pods";
 export { readSecret, readSecretKey, SecretKeyMissing } from "./secret";
 export type { SecretObject } from "./secret";
 export { isSecretKey, isSecretName, namespaceNameProblem, releaseNameProblem } from "./names";
+export { decodeHelmReleaseRecord, helmReleaseSecretName } from "./helm-release-record";
+export type { HelmReleaseRecord } from "./helm-release-record";
