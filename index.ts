@@ -1,15 +1,22 @@
 import { loadConfig } from "./components/config";
+import { observeLiveRelease } from "./components/liveRelease";
 import { targetVersions, UpgradePipeline } from "./components/upgradePipeline";
 
-const config = loadConfig(__dirname);
-const pipeline = new UpgradePipeline(config.releaseName, { config });
-
-export const releaseRevision = pipeline.release.revision;
-export const releaseStatus = pipeline.release.status;
-export const chartVersion = pipeline.release.chartVersion;
-export const imageTags = config.imageTags;
-export const targets = targetVersions(config);
-export const preflight = pipeline.preflight.facts;
-export const snapshotPath = pipeline.snapshot.path;
-export const snapshotSha256 = pipeline.snapshot.sha256;
-export const verification = pipeline.verification.summary;
+// Async so that the live release is read before anything is registered: every guard is keyed to it.
+export = async () => {
+  const config = loadConfig(__dirname);
+  const observation = await observeLiveRelease(config, __dirname);
+  const pipeline = new UpgradePipeline(config.releaseName, { config, observation });
+  return {
+    releaseRevision: pipeline.release.revision,
+    releaseStatus: pipeline.release.status,
+    chartVersion: pipeline.release.chartVersion,
+    imageTags: config.imageTags,
+    targets: targetVersions(config),
+    liveRelease: observation.guard.liveRelease,
+    preflight: pipeline.preflight.facts,
+    snapshotPath: pipeline.snapshot.path,
+    snapshotSha256: pipeline.snapshot.sha256,
+    verification: pipeline.verification.summary,
+  };
+};

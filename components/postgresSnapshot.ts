@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as random from "@pulumi/random";
-import { parseRunbookJson, runbookInvocation } from "./runbookCli";
+import type { ReleaseGuard } from "../src/lib/release/guard";
+import { ignoredWhileInSync } from "./guardKeys";
+import { flagEnvName, parseRunbookJson, runbookInvocation } from "./runbookCli";
 import type { SnapshotFormat } from "../src/lib/config/schema";
 
 export interface PostgresSnapshotArgs {
@@ -33,6 +35,12 @@ export interface PostgresSnapshotArgs {
   readonly protected?: boolean;
   /** Facts recorded in the manifest (release, revision, from/to versions). Default: none. */
   readonly context?: pulumi.Input<Record<string, unknown>>;
+  /**
+   * The release guard's keys: a new snapshot is taken before every release change (new inputs, or a live
+   * release that is not the target), never on a no-op, and never reused for another live state.
+   * Default: kept by targetVersions only.
+   */
+  readonly guard?: ReleaseGuard;
 }
 
 export interface SnapshotResult {
@@ -48,12 +56,25 @@ export interface SnapshotResult {
   readonly companions: string[];
 }
 
-/** The keepers of the snapshot's random id: exactly the target versions, so one snapshot per target. */
-export function snapshotKeepers(targetVersions: Readonly<Record<string, string>>): Record<string, string> {
+/**
+ * The keepers of the snapshot's random id: the target versions, and with a guard the digest of every
+ * release input and what serves when it is not the target, so a snapshot is taken once per release change.
+ */
+export function snapshotKeepers(
+  targetVersions: Readonly<Record<string, string>>,
+  guard?: ReleaseGuard,
+): Record<string, string> {
   const keepers: Record<string, string> = {};
   for (const key of Object.keys(targetVersions).sort()) keepers[key] = targetVersions[key];
+  if (guard !== undefined) {
+    keepers[RELEASE_INPUTS_KEEPER] = guard.releaseInputs;
+    keepers[LIVE_RELEASE_KEEPER] = guard.liveRelease;
+  }
   return keepers;
 }
+
+const RELEASE_INPUTS_KEEPER = "releaseInputs";
+const LIVE_RELEASE_KEEPER = "liveRelease";
 
 export function parseSnapshotResult(stdout: string): SnapshotResult {
   const json = parseRunbookJson(stdout, "snapshot");
@@ -96,8 +117,12 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
     super("release-runbook:db:PostgresSnapshot", name, {}, opts);
     const id = new random.RandomId(
       `${name}-id`,
-      { byteLength: 4, keepers: snapshotKeepers(args.targetVersions) },
-      { parent: this, dependsOn: opts?.dependsOn },
+      { byteLength: 4, keepers: snapshotKeepers(args.targetVersions, args.guard) },
+      {
+        parent: this,
+        dependsOn: opts?.dependsOn,
+        ignoreChanges: ignoredWhileInSync(args.guard, [`keepers.${LIVE_RELEASE_KEEPER}`]),
+      },
     );
     this.snapshotName = pulumi.interpolate`${args.namePrefix}-${id.hex}`;
     const invocation = runbookInvocation(
@@ -133,8 +158,13 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
       `${name}-dump`,
       { create: invocation.create, environment: invocation.environment },
       // The dump waits for whatever the snapshot waits for (preflight): a component's own dependsOn does
-      // not order its children.
-      { parent: this, dependsOn: opts?.dependsOn },
+      // not order its children. The manifest's context holds the live revision, which moves on after every
+      // up: ignored while the live release is the target.
+      {
+        parent: this,
+        dependsOn: opts?.dependsOn,
+        ignoreChanges: ignoredWhileInSync(args.guard, [`environment.${flagEnvName("context-json")}`]),
+      },
     );
     this.result = dump.stdout.apply(parseSnapshotResult);
     this.path = this.result.path;

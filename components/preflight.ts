@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import type { ReleaseGuard } from "../src/lib/release/guard";
+import { guardEnvironment, ignoredWhileInSync, LIVE_RELEASE_ENV } from "./guardKeys";
 import { parseRunbookJson, runbookInvocation } from "./runbookCli";
 
 export interface PreflightArgs {
@@ -31,6 +33,11 @@ export interface PreflightArgs {
   readonly allowUnverifiedDatabaseTls?: string;
   /** kubeconfig context. Default: the current context. */
   readonly kubeContext?: string;
+  /**
+   * The release guard's keys: preflight runs again whenever the release inputs change or the live release
+   * is not the target (a retry, a hand rollback, a stuck release). Default: keyed to its own inputs only.
+   */
+  readonly guard?: ReleaseGuard;
 }
 
 /** The facts preflight established, as the CLI's JSON reported them. */
@@ -70,7 +77,12 @@ export function preflightInvocation(args: PreflightArgs) {
       context: args.kubeContext,
     },
     switches,
-    { PG_DSN: args.pgDsn, REGISTRY_USERNAME: args.registryUsername, REGISTRY_PASSWORD: args.registryPassword },
+    {
+      PG_DSN: args.pgDsn,
+      REGISTRY_USERNAME: args.registryUsername,
+      REGISTRY_PASSWORD: args.registryPassword,
+      ...guardEnvironment(args.guard),
+    },
   );
 }
 
@@ -89,7 +101,8 @@ export function parsePreflightFacts(stdout: string): PreflightFacts {
 /**
  * Refuses to touch anything unless the target tags exist, the current release is recorded and healthy, the
  * database answers, and a protected stack's minor-version gate is acknowledged. Runs `runbook preflight`
- * whenever the target changes; a failed check fails the update before the snapshot and the release.
+ * before every release change (a new target, or a live release that is not the target), and never on a no-op;
+ * a failed check fails the update before the snapshot and the release.
  */
 export class Preflight extends pulumi.ComponentResource {
   public readonly facts: pulumi.Output<PreflightFacts>;
@@ -105,7 +118,11 @@ export class Preflight extends pulumi.ComponentResource {
     const run = new command.local.Command(
       `${name}-preflight`,
       { create: invocation.create, environment: invocation.environment },
-      { parent: this, dependsOn: opts?.dependsOn },
+      {
+        parent: this,
+        dependsOn: opts?.dependsOn,
+        ignoreChanges: ignoredWhileInSync(args.guard, [`environment.${LIVE_RELEASE_ENV}`]),
+      },
     );
     this.facts = run.stdout.apply(parsePreflightFacts);
     this.releaseRevision = this.facts.releaseRevision;

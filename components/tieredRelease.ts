@@ -3,6 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { ChartSource, Tier } from "../src/lib/config/schema";
 import { namespaceNameProblem, releaseNameProblem } from "../src/lib/kube/names";
 import { tagProblem } from "../src/lib/release/image-tags";
+import { withNote } from "../src/lib/release/release-inputs";
 
 export interface TieredReleaseArgs {
   /** Namespace of the release. No default. */
@@ -33,6 +34,18 @@ export interface TieredReleaseArgs {
   readonly protect?: boolean;
   /** Leave the release installed when Pulumi deletes the resource. Default false. */
   readonly retainOnDelete?: boolean;
+  /**
+   * The Helm description of the target (releaseDescription: the target in words and the inputs' digest),
+   * how the live release is recognised as this stack's. Default: the tier and the tags, without a digest.
+   */
+  readonly description?: string;
+  /**
+   * Added to the description when the live release is not the target, so a drifted release (a hand
+   * rollback, a failed or interrupted up) is re-applied even when no input changed. Default: none.
+   */
+  readonly descriptionNote?: string;
+  /** The live release is the target: keep the description recorded at the last up (no update). Default false. */
+  readonly liveIsTarget?: boolean;
 }
 
 /** Deep-merges plain objects, `over` winning; arrays and scalars are replaced, as Helm merges values. */
@@ -84,10 +97,17 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
     timeout: args.timeoutSeconds ?? 600,
     maxHistory: args.maxHistory ?? 10,
     createNamespace: args.createNamespace ?? false,
-    description: `release-runbook: tier ${args.tier}, ${Object.entries(args.imageTags)
-      .map(([c, t]) => `${c}=${t}`)
-      .join(" ")}`,
+    description: releaseDescriptionOf(args),
   };
+}
+
+function releaseDescriptionOf(args: TieredReleaseArgs): string {
+  const description =
+    args.description ??
+    `release-runbook: tier ${args.tier}, ${Object.entries(args.imageTags)
+      .map(([c, t]) => `${c}=${t}`)
+      .join(" ")}`;
+  return args.descriptionNote === undefined ? description : withNote(description, args.descriptionNote);
 }
 
 /** The Release's resource options: adoption, protection, retention. Pure; tested without mocks. */
@@ -97,6 +117,8 @@ export function releaseResourceOptions(args: TieredReleaseArgs): pulumi.CustomRe
     import: args.adoptExistingRelease ? `${args.namespace}/${args.releaseName}` : undefined,
     protect: args.protect ?? false,
     retainOnDelete: args.retainOnDelete ?? false,
+    // While the live release is the target, the note of the up that made it stands: nothing to update.
+    ignoreChanges: args.liveIsTarget ? ["description"] : [],
   };
 }
 

@@ -5,10 +5,16 @@ import { PostgresSnapshot } from "./postgresSnapshot";
 import { TieredRelease } from "./tieredRelease";
 import { Verification } from "./verification";
 import type { RunbookConfig } from "../src/lib/config/schema";
+import type { LiveObservation } from "./liveRelease";
 
 export interface UpgradePipelineArgs {
   /** The validated stack config. No default. */
   readonly config: RunbookConfig;
+  /**
+   * The target and the live release read at program time (observeLiveRelease): the guards run before every
+   * release change, and a drifted release is re-applied. Default: guards keyed to their own inputs only.
+   */
+  readonly observation?: LiveObservation;
 }
 
 /** `repository:tag`, or `repository@sha256:...` for a digest. */
@@ -46,6 +52,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
   constructor(name: string, args: UpgradePipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("release-runbook:pipeline:UpgradePipeline", name, {}, opts);
     const c = args.config;
+    const guard = args.observation?.guard;
     const provider =
       c.kubeContext === undefined
         ? undefined
@@ -74,6 +81,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         destructive: c.gate.destructive,
         allowUnverifiedDatabaseTls: c.gate.allowUnverifiedDatabaseTls,
         kubeContext: c.kubeContext,
+        guard,
       },
       { parent: this },
     );
@@ -104,7 +112,9 @@ export class UpgradePipeline extends pulumi.ComponentResource {
           fromApiTag: facts.currentApiTag,
           toTags: c.imageTags,
           toChartVersion: c.chart.version,
+          ...(guard === undefined ? {} : { liveRelease: JSON.parse(guard.liveFactsJson) as unknown }),
         })),
+        guard,
       },
       { parent: this, dependsOn: [this.preflight] },
     );
@@ -126,6 +136,9 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         provider,
         protect: c.gate.protected,
         retainOnDelete: c.helm.retainOnDelete,
+        description: args.observation?.desired.description,
+        descriptionNote: guard?.reapplyNote,
+        liveIsTarget: guard?.inSync ?? false,
       },
       { parent: this, dependsOn: [this.preflight, this.snapshot] },
     );

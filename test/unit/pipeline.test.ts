@@ -2,6 +2,9 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, promiseOf, RecordedResource } from "../support/pulumiMocks";
 import { PROJECT_DIR, rawConfig, validRawValues } from "../support/stackConfig";
+import type { LiveObservation } from "../../components/liveRelease";
+import { desiredRelease } from "../../src/lib/release/desired-release";
+import { releaseGuard } from "../../src/lib/release/guard";
 
 const recorded: RecordedResource[] = installMocks();
 
@@ -16,12 +19,14 @@ interface SeenOptions {
   readonly dependsOn: pulumi.Resource[];
   readonly parent?: pulumi.Resource;
   readonly import?: string;
+  readonly ignoreChanges: string[];
 }
 
 async function buildPipeline(
   overrides: Record<string, unknown> = {},
   name = "alexandria-ee",
   extra: Record<string, unknown> = {},
+  observe?: (config: import("../../src/lib/config/schema").RunbookConfig) => LiveObservation,
 ) {
   const { UpgradePipeline }: PipelineModule = await import("../../components/upgradePipeline");
   const { validateConfig }: ConfigModule = await import("../../src/lib/config/validate");
@@ -33,7 +38,7 @@ async function buildPipeline(
   const seen: SeenOptions[] = [];
   const pipeline = new UpgradePipeline(
     name,
-    { config },
+    { config, ...(observe ? { observation: observe(config) } : {}) },
     {
       transformations: [
         (args) => {
@@ -45,6 +50,7 @@ async function buildPipeline(
             dependsOn: deps === undefined ? [] : ((Array.isArray(deps) ? deps : [deps]) as pulumi.Resource[]),
             parent: args.opts.parent,
             import: (args.opts as pulumi.CustomResourceOptions).import as string | undefined,
+            ignoreChanges: args.opts.ignoreChanges ?? [],
           });
           return undefined;
         },
@@ -310,10 +316,69 @@ describe("TieredRelease's resource options", () => {
       import: undefined,
       protect: false,
       retainOnDelete: false,
+      ignoreChanges: [],
     });
     const prod = releaseResourceOptions({ ...base, protect: true, retainOnDelete: true, adoptExistingRelease: true });
     assert.strictEqual(prod.protect, true);
     assert.strictEqual(prod.retainOnDelete, true);
     assert.strictEqual(prod.import, "alexandria/alexandria-ee");
+  });
+});
+
+describe("UpgradePipeline keyed to the live release", () => {
+  const observation =
+    (live: "in-sync" | "rolled-back-by-hand") =>
+    (config: import("../../src/lib/config/schema").RunbookConfig): LiveObservation => {
+      const desired = desiredRelease(config, PROJECT_DIR);
+      const serving =
+        live === "in-sync"
+          ? {
+              revision: 9,
+              status: "deployed",
+              chartVersion: config.chart.version,
+              description: desired.description,
+              imageTags: { ...config.imageTags },
+            }
+          : {
+              revision: 9,
+              status: "deployed",
+              chartVersion: config.chart.version,
+              description: "Rollback to 1",
+              imageTags: { api: "v1.3.0" },
+            };
+      return { desired, live: serving, guard: releaseGuard(desired, serving) };
+    };
+  const guardedPaths = (seen: SeenOptions[]) =>
+    Object.fromEntries(seen.filter((s) => s.ignoreChanges.length > 0).map((s) => [s.name, s.ignoreChanges]));
+
+  it("drifted (a hand helm rollback): preflight and the snapshot are keyed to what serves, the release gets a note", async () => {
+    recorded.length = 0;
+    const built = await buildPipeline({}, "drift", {}, observation("rolled-back-by-hand"));
+    const preflight = byType("command:local:Command", "drift-preflight").inputs;
+    assert.match(preflight.environment.RUNBOOK_RELEASE_INPUTS, /^[0-9a-f]{16}$/);
+    assert.match(preflight.environment.RUNBOOK_LIVE_RELEASE, /^revision 9 deployed, .*api v1\.3\.0 serves/);
+    const keepers = byType("random:index/randomId:RandomId", "drift-snapshot").inputs.keepers;
+    assert.strictEqual(keepers.releaseInputs, preflight.environment.RUNBOOK_RELEASE_INPUTS);
+    assert.strictEqual(keepers.liveRelease, preflight.environment.RUNBOOK_LIVE_RELEASE);
+    const release = byType("kubernetes:helm.sh/v3:Release", "drift").inputs;
+    assert.match(release.description, /; inputs [0-9a-f]{16} \| applied over revision 9 \(deployed\)$/);
+    assert.deepStrictEqual(guardedPaths(built.seen), {});
+  });
+
+  it("in sync: the live parts are ignored, so a no-op up changes nothing", async () => {
+    recorded.length = 0;
+    const built = await buildPipeline({}, "sync", {}, observation("in-sync"));
+    assert.strictEqual(
+      byType("command:local:Command", "sync-preflight").inputs.environment.RUNBOOK_LIVE_RELEASE,
+      "in sync",
+    );
+    assert.deepStrictEqual(guardedPaths(built.seen), {
+      "sync-preflight-preflight": ["environment.RUNBOOK_LIVE_RELEASE"],
+      "sync-snapshot-id": ["keepers.liveRelease"],
+      "sync-snapshot-dump": ["environment.RUNBOOK_ARG_CONTEXT_JSON"],
+      "sync-release-release": ["description"],
+    });
+    const release = byType("kubernetes:helm.sh/v3:Release", "sync").inputs;
+    assert.doesNotMatch(release.description, /applied over/);
   });
 });

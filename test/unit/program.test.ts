@@ -15,7 +15,7 @@ describe("the program (index.ts)", () => {
       "release-runbook:dsnSecret": "alexandria-db/dsn",
     });
     recorded.length = 0;
-    const program = await import("../../index");
+    const program = await (await import("../../index")).default();
     assert.strictEqual(await promiseOf(program.releaseRevision), 4);
     assert.strictEqual(await promiseOf(program.releaseStatus), "deployed");
     assert.strictEqual(await promiseOf(program.chartVersion), "1.4.0");
