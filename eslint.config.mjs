@@ -36,7 +36,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/lib/{kube,registry,pg,redis,http}/**/*.ts"],
+    files: ["src/lib/{kube,registry,pg,redis,http,helm}/**/*.ts"],
     rules: {
       "no-restricted-imports": [
         "error",

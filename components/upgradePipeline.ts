@@ -158,6 +158,17 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         logLines: c.verification.logLines,
         healthPath: c.verification.healthPath,
         kubeContext: c.kubeContext,
+        onFailure: {
+          autoRollback: c.helm.autoRollback,
+          servedBefore: this.preflight.releaseRevision,
+          preUpgradeSchema: this.snapshot.result.schemaVersion,
+          preUpgradeSnapshot: this.snapshot.path,
+          stack: c.stack,
+          schemaVersionQuery: c.schemaVersionQuery,
+          helmTimeoutSeconds: c.helm.timeoutSeconds,
+          pgDsn: c.pgDsn,
+          dsnSecretRef,
+        },
       },
       { parent: this, dependsOn: [this.release] },
     );

@@ -27,6 +27,33 @@ export interface VerificationArgs {
   readonly healthPath?: string;
   /** kubeconfig context. Default: the current context. */
   readonly kubeContext?: string;
+  /** What a failed check does next, decided by the schema. Default: report and fail only. */
+  readonly onFailure?: VerificationOnFailure;
+}
+
+export interface VerificationOnFailure {
+  /** Roll the release back on its own when the schema did not move (config autoRollback). */
+  readonly autoRollback: boolean;
+  /** The revision that served before this up (preflight's record); null on a first install. */
+  readonly servedBefore: pulumi.Input<number | null>;
+  /** The schema version the pre-upgrade snapshot recorded; null when none. */
+  readonly preUpgradeSchema: pulumi.Input<string | null>;
+  /** The pre-upgrade snapshot, named in the way back when the schema moved. */
+  readonly preUpgradeSnapshot: pulumi.Input<string>;
+  readonly stack: string;
+  readonly schemaVersionQuery?: string;
+  readonly helmTimeoutSeconds: number;
+  /** DSN (secret) to read the schema version now; default: the Secret named by dsnSecretRef. */
+  readonly pgDsn?: pulumi.Input<string>;
+  /** `namespace/name/key` of the Kubernetes Secret holding the DSN. */
+  readonly dsnSecretRef?: string;
+}
+
+/** The facts of the up a failed verification decides by, as the CLI's flags take them. */
+export interface FailureFacts {
+  readonly servedBefore: number | null;
+  readonly preUpgradeSchema: string | null;
+  readonly preUpgradeSnapshot: string;
 }
 
 export interface VerificationCheck {
@@ -39,8 +66,15 @@ export interface VerificationCheck {
 }
 
 /** Builds the `runbook verify` call; `firstInstall` picks a constant switch, never text from config. */
-export function verifyInvocation(args: VerificationArgs, firstInstall: boolean, releaseRevision: number) {
+export function verifyInvocation(
+  args: VerificationArgs,
+  firstInstall: boolean,
+  releaseRevision: number,
+  failure?: FailureFacts,
+) {
   const logLines = args.logLines ?? 50;
+  const onFailure = args.onFailure;
+  const cluster = logLines > 0;
   return runbookInvocation(
     "verify",
     {
@@ -54,9 +88,20 @@ export function verifyInvocation(args: VerificationArgs, firstInstall: boolean, 
       release: logLines > 0 ? args.releaseName : undefined,
       "log-lines": logLines > 0 ? String(logLines) : undefined,
       context: args.kubeContext,
+      "served-before":
+        failure?.servedBefore === null || failure === undefined ? undefined : String(failure.servedBefore),
+      "pre-upgrade-schema": failure?.preUpgradeSchema ?? undefined,
+      "pre-upgrade-snapshot": failure?.preUpgradeSnapshot,
+      "schema-version-query": onFailure?.schemaVersionQuery,
+      "helm-timeout": onFailure === undefined ? undefined : String(onFailure.helmTimeoutSeconds),
+      stack: onFailure?.stack,
     },
-    firstInstall ? ["first-install"] : [],
-    { RUNBOOK_VERIFIED_REVISION: String(releaseRevision) },
+    [...(firstInstall ? ["first-install"] : []), ...(onFailure?.autoRollback && cluster ? ["auto-rollback"] : [])],
+    {
+      RUNBOOK_VERIFIED_REVISION: String(releaseRevision),
+      RUNBOOK_DSN_SECRET: onFailure?.dsnSecretRef,
+      RUNBOOK_KUBE_CONTEXT: onFailure?.dsnSecretRef === undefined ? undefined : args.kubeContext,
+    },
   );
 }
 
@@ -86,12 +131,30 @@ export class Verification extends pulumi.ComponentResource {
       throw new Error(`Verification ${name}: baseUrl '${args.baseUrl}' must be an http(s) URL`);
     }
     super("release-runbook:checks:Verification", name, {}, opts);
+    const failure = args.onFailure;
     const invocation = pulumi
-      .all([args.firstInstall, args.releaseRevision])
-      .apply(([first, revision]) => verifyInvocation(args, first, revision));
+      .all([
+        args.firstInstall,
+        args.releaseRevision,
+        failure?.servedBefore ?? null,
+        failure?.preUpgradeSchema ?? null,
+        failure?.preUpgradeSnapshot ?? "",
+      ])
+      .apply(([first, revision, servedBefore, preUpgradeSchema, preUpgradeSnapshot]) =>
+        verifyInvocation(
+          args,
+          first,
+          revision,
+          failure === undefined ? undefined : { servedBefore, preUpgradeSchema, preUpgradeSnapshot },
+        ),
+      );
+    // The DSN (to read the schema after a failure) joins the environment as a secret, never the command line.
+    const environment = pulumi
+      .all([invocation, failure?.pgDsn])
+      .apply(([i, dsn]) => (dsn === undefined || dsn === "" ? i.environment : { ...i.environment, PG_DSN: dsn }));
     const run = new command.local.Command(
       `${name}-verify`,
-      { create: invocation.apply((i) => i.create), environment: invocation.apply((i) => i.environment) },
+      { create: invocation.apply((i) => i.create), environment },
       { parent: this, dependsOn: opts?.dependsOn },
     );
     this.checks = run.stdout.apply((out) => parseVerification(out).checks);

@@ -1,7 +1,7 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../../lib/errors";
 import type { SnapshotRecord } from "../../lib/rollback/history";
-import { planRollback, RollbackPlan } from "../../lib/rollback/plan";
+import { lastGoodVersion, planRollback, RollbackPlan } from "../../lib/rollback/plan";
 import { describeTargets, targetsFromConfig } from "../../lib/rollback/targets";
 import { stackName } from "./history";
 
@@ -21,7 +21,8 @@ current database first, then restores, then rolls the release back, then verifie
 
 options:
   --stack STACK                  the Pulumi stack
-  --to VERSION                   the stack version to return to (\`runbook history\`, \`pulumi stack history\`)
+  --to VERSION|last-good         the stack version to return to (\`runbook history\`, \`pulumi stack history\`);
+                                 last-good: the newest one whose update succeeded
   --restore-snapshot auto|PATH   restore this snapshot before rolling the release back
   --keep-database                roll back without a restore although the schema cannot be compared
                                  (no schemaVersionQuery): you know the schema is compatible
@@ -56,6 +57,9 @@ function describePlan(plan: RollbackPlan): string {
   return lines.join("\n");
 }
 
+/** `--to last-good`: the newest stack version whose update succeeded (what a failed up's message names). */
+const LAST_GOOD = "last-good";
+
 export const rollbackCommand: CliCommand = {
   name: "rollback",
   summary: "re-apply an earlier stack version's targets through the pipeline, restoring the DB when needed",
@@ -70,9 +74,12 @@ export const rollbackCommand: CliCommand = {
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     const stack = stackName(values);
-    const to = Number(values.to);
-    if (typeof values.to !== "string" || !Number.isInteger(to) || to < 1) {
-      throw new UsageError("--to VERSION is required: a stack version number from `runbook history`");
+    const lastGood = values.to === LAST_GOOD;
+    const requested = Number(values.to);
+    if (typeof values.to !== "string" || (!lastGood && (!Number.isInteger(requested) || requested < 1))) {
+      throw new UsageError(
+        `--to VERSION is required: a stack version number from \`runbook history\`, or ${LAST_GOOD} (the newest update that succeeded)`,
+      );
     }
     const restoreArg = values["restore-snapshot"];
     if (restoreArg !== undefined && (typeof restoreArg !== "string" || restoreArg === "")) {
@@ -84,6 +91,7 @@ export const rollbackCommand: CliCommand = {
     const { currentSchemaVersion } = await import("../../lib/rollback/current-schema");
     const { stackDsn } = await import("../../lib/rollback/rollback-dsn");
     const facts = await readStackFacts(stack, env, { cluster: values["no-cluster"] !== true });
+    const to = lastGood ? (lastGoodVersion(facts.history) ?? 0) : requested;
     const current = targetsFromConfig(facts.config);
     const dsn = await stackDsn(facts.config, env);
     const schemaNow = await currentSchemaVersion(facts.config, dsn);

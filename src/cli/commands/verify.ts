@@ -2,7 +2,9 @@ import { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../../lib/errors";
 import { namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
 import { failedCheckNames, formatChecks } from "../../lib/check";
-import { runVerification, VerifyOptions } from "../../lib/verify/verify";
+import { OnFailure, runVerification, VerifyOptions, VerifyReport } from "../../lib/verify/verify";
+import { checkDatabase } from "../../lib/pg/check-database";
+import { connectionFromEnv } from "../../lib/pg/connection";
 import { STARTUP_ERROR_PATTERNS } from "../../lib/verify/startup-errors";
 import { optionalString } from "../flags";
 
@@ -40,7 +42,18 @@ Options:
   --release NAME             the Helm release name, e.g. alexandria-ee
   --context NAME             kubeconfig context (default: the current context)
   --log-lines N              how many log lines per api container (default 50)
-  --json                     print one JSON object: {ok, checks: [{name, ok, detail, warning?, skipped?}], wayBack?}
+  --json                     print one JSON object: {ok, checks: [{name, ok, detail, warning?, skipped?}], wayBack?,
+                             afterFailure?}
+
+After a failed check (with --namespace and --release), decided by the schema:
+  --served-before N          the revision that served before this up (preflight records it)
+  --pre-upgrade-schema V     the schema version the pre-upgrade snapshot recorded
+  --schema-version-query SQL read the schema version now (PG_DSN, or RUNBOOK_DSN_SECRET)
+  --auto-rollback            when the schema did not move, roll the release back to --served-before
+                             (helm rollback, on PATH) and verify it again; the command still fails
+  --helm-timeout SECONDS     Helm's wait for the rolled-back revision (default 600)
+  --stack NAME, --pre-upgrade-snapshot PATH
+                             named in the way back when the schema moved (rollback with the restore)
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 bad usage.`;
 
@@ -64,6 +77,13 @@ export const verifyCommand: CliCommand = {
     release: { type: "string" },
     context: { type: "string" },
     "log-lines": { type: "string" },
+    "served-before": { type: "string" },
+    "pre-upgrade-schema": { type: "string" },
+    "schema-version-query": { type: "string" },
+    "auto-rollback": { type: "boolean" },
+    "helm-timeout": { type: "string" },
+    stack: { type: "string" },
+    "pre-upgrade-snapshot": { type: "string" },
   },
   async run(values, env): Promise<CommandResult> {
     const options = verifyOptionsFrom(values, env);
@@ -78,15 +98,30 @@ export const verifyCommand: CliCommand = {
     if (report.ok) {
       lines.push("verify: every check passed");
     } else {
-      lines.push(
-        `verify: FAILED (${failed.join(", ")})`,
-        "The way back:",
-        ...(report.wayBack ?? []).map((l) => `  ${l}`),
-      );
+      lines.push(`verify: FAILED (${failed.join(", ")})`, ...describeAfterFailure(report.afterFailure));
+      if (report.afterFailure?.rolledBackTo === undefined || report.afterFailure.reverify?.ok !== true) {
+        lines.push("The way back:", ...(report.wayBack ?? []).map((l) => `  ${l}`));
+      }
     }
     return { ok: report.ok, json: { ...report }, text: lines.join("\n") };
   },
 };
+
+function describeAfterFailure(after: VerifyReport["afterFailure"]): string[] {
+  if (after === undefined) return [];
+  if (after.rollbackError !== undefined) {
+    return [`the release could not be rolled back (${after.decision.reason}): ${after.rollbackError}`];
+  }
+  if (after.rolledBackTo !== undefined) {
+    const again = after.reverify;
+    return [
+      `${after.decision.reason}: the release was rolled back to revision ${after.rolledBackTo}, which serves again` +
+        (again?.ok ? " and passed verification" : ""),
+      ...(again === undefined ? [] : [formatChecks(again.checks)]),
+    ];
+  }
+  return [`the release was left as it is: ${after.decision.reason}`];
+}
 
 function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): VerifyOptions {
   const baseUrl = requiredString(
@@ -156,6 +191,36 @@ function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Verify
           cluster: { target: { namespace, ...(context === undefined ? {} : { context }) }, release, lines: logLines },
         }),
     env,
+    ...(values["served-before"] === undefined && values["auto-rollback"] !== true
+      ? {}
+      : { onFailure: onFailureFrom(values, env, namespace !== undefined) }),
+  };
+}
+
+function onFailureFrom(values: ParsedValues, env: NodeJS.ProcessEnv, hasCluster: boolean): OnFailure {
+  if (values["auto-rollback"] === true && !hasCluster) {
+    throw new UsageError("--auto-rollback needs --namespace and --release (the release to roll back)");
+  }
+  const query = optionalString(values, "schema-version-query");
+  const servedBefore = optionalString(values, "served-before");
+  const preUpgradeSchema = optionalString(values, "pre-upgrade-schema");
+  const stack = optionalString(values, "stack");
+  const snapshot = optionalString(values, "pre-upgrade-snapshot");
+  return {
+    autoRollback: values["auto-rollback"] === true,
+    ...(servedBefore === undefined ? {} : { servedBefore: wholeNumber(values, "served-before", 0, 1) }),
+    ...(preUpgradeSchema === undefined ? {} : { preUpgradeSchema }),
+    ...(query === undefined
+      ? {}
+      : {
+          readLiveSchema: async () => {
+            const facts = await checkDatabase(connectionFromEnv(env), { schemaVersionQuery: query });
+            return facts.schemaVersion ?? undefined;
+          },
+        }),
+    helmTimeoutSeconds: seconds(values, "helm-timeout", 600),
+    ...(stack === undefined ? {} : { stack }),
+    ...(snapshot === undefined ? {} : { preUpgradeSnapshot: snapshot }),
   };
 }
 

@@ -67,6 +67,8 @@ export interface RunbookConfig {
     readonly adoptExistingRelease: boolean;
     /** Leave the Helm release installed when Pulumi deletes the resource. */
     readonly retainOnDelete: boolean;
+    /** After a failed verification whose schema did not move, roll the release back on its own. */
+    readonly autoRollback: boolean;
   };
   readonly verification: {
     readonly readyTimeoutSeconds: number;
@@ -129,6 +131,7 @@ export namespace RawConfig {
     "createNamespace",
     "adoptExistingRelease",
     "retainOnDelete",
+    "autoRollback",
     "readyTimeoutSeconds",
     "licenseWarnDays",
     "maxSeats",

@@ -69,6 +69,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   const createNamespace = r.boolean("createNamespace", false);
   const adoptExistingRelease = r.boolean("adoptExistingRelease", false);
   const retainOnDelete = r.boolean("retainOnDelete", false);
+  const autoRollback = r.boolean("autoRollback", true);
   const destructive = r.boolean("destructive", false);
   const allowUnverifiedDatabaseTls = r.string("allowUnverifiedDatabaseTls");
   const kubeContext = r.string("kubeContext");
@@ -115,7 +116,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
         secrets: backupSecrets,
         redisUrl: raw.redisUrl,
       },
-      helm: { timeoutSeconds, maxHistory, createNamespace, adoptExistingRelease, retainOnDelete },
+      helm: { timeoutSeconds, maxHistory, createNamespace, adoptExistingRelease, retainOnDelete, autoRollback },
       verification: {
         readyTimeoutSeconds,
         licenseWarnDays,

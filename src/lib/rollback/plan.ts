@@ -133,3 +133,10 @@ export function planRollback(req: RollbackRequest): RollbackPlan {
     },
   };
 }
+
+/** The newest stack version whose update succeeded: what `--to last-good` means after a failed up. */
+export function lastGoodVersion(history: readonly HistoryEntry[]): number | undefined {
+  return [...history]
+    .filter((e) => e.kind === "update" && e.result === "succeeded")
+    .sort((a, b) => b.version - a.version)[0]?.version;
+}

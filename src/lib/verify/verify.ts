@@ -6,6 +6,8 @@ import { endpointUrl, RetryPolicy } from "../http/fetch";
 import { checkLicense } from "./license";
 import { waitFor200 } from "./ready";
 import { wayBack } from "./way-back";
+import { decideAfterFailure, FailureDecision } from "./after-failure";
+import { helmRollback } from "../helm/rollback";
 
 /** Alexandria EE: /ready, /auth/setup, /license. */
 export interface AlexandriaChecks {
@@ -32,6 +34,35 @@ export interface VerifyOptions {
   /** The release in the cluster: where the api logs are read. The api-logs check is skipped without it. */
   readonly cluster?: ApiLogsSource;
   readonly env: NodeJS.ProcessEnv;
+  /** What a failed verification does next (decided by the schema); absent: it only reports. */
+  readonly onFailure?: OnFailure;
+}
+
+export interface OnFailure {
+  /** Roll the release back on its own when the schema did not move (config autoRollback). */
+  readonly autoRollback: boolean;
+  /** The revision that served before the up, recorded by preflight. */
+  readonly servedBefore?: number;
+  /** The schema version recorded in the pre-upgrade snapshot. */
+  readonly preUpgradeSchema?: string;
+  /** Reads the schema version now; undefined when no query is configured. */
+  readonly readLiveSchema?: () => Promise<string | undefined>;
+  /** Seconds Helm waits for the rolled-back revision's rollout. */
+  readonly helmTimeoutSeconds: number;
+  /** For the way back when the schema moved: the stack and the pre-upgrade snapshot to restore. */
+  readonly stack?: string;
+  readonly preUpgradeSnapshot?: string;
+}
+
+/** What happened after the failed checks. */
+export interface AfterFailureReport {
+  readonly decision: FailureDecision;
+  /** The revision the release was rolled back to, when it was. */
+  readonly rolledBackTo?: number;
+  /** The checks run again against the rolled-back release. */
+  readonly reverify?: { readonly ok: boolean; readonly checks: CheckResult[] };
+  /** Why the rollback itself failed. */
+  readonly rollbackError?: string;
 }
 
 export interface VerifyReport {
@@ -39,10 +70,75 @@ export interface VerifyReport {
   readonly checks: CheckResult[];
   /** Present when a check failed: the commands that lead back to the previous release. */
   readonly wayBack?: string[];
+  readonly afterFailure?: AfterFailureReport;
 }
 
-/** Runs every post-release check (none stops the others) and reports them all. */
+/**
+ * Runs every post-release check (none stops the others) and reports them all. On a failure, decides by the
+ * schema (onFailure): rolls the release back to the revision that served before and verifies that, or
+ * leaves it and names the rollback with the snapshot restored.
+ */
 export async function runVerification(options: VerifyOptions): Promise<VerifyReport> {
+  const checks = await runChecks(options);
+  const ok = allPassed(checks);
+  if (ok) return { ok, checks };
+  const afterFailure = options.onFailure === undefined ? undefined : await handleFailure(options, options.onFailure);
+  const { cluster } = options;
+  const previousRevision = options.onFailure?.servedBefore ?? (await rollbackRevision(options));
+  const restoreCommand =
+    afterFailure?.decision.action === "hold" && afterFailure.decision.schemaMoved
+      ? [
+          `runbook rollback --stack ${options.onFailure?.stack ?? "<stack>"} --to last-good --restore-snapshot ${options.onFailure?.preUpgradeSnapshot ?? "<the pre-upgrade snapshot>"} --yes  (${afterFailure.decision.reason})`,
+        ]
+      : [];
+  return {
+    ok,
+    checks,
+    ...(afterFailure ? { afterFailure } : {}),
+    wayBack: [
+      ...restoreCommand,
+      ...wayBack({ release: cluster?.release, namespace: cluster?.target.namespace, previousRevision }),
+    ],
+  };
+}
+
+async function handleFailure(options: VerifyOptions, onFailure: OnFailure): Promise<AfterFailureReport> {
+  let liveSchema: string | undefined;
+  try {
+    liveSchema = await onFailure.readLiveSchema?.();
+  } catch {
+    liveSchema = undefined; // unknown: decideAfterFailure holds
+  }
+  const decision = decideAfterFailure({
+    servedBefore: onFailure.servedBefore,
+    preUpgradeSchema: onFailure.preUpgradeSchema,
+    liveSchema,
+  });
+  if (decision.action !== "roll-back" || !onFailure.autoRollback || options.cluster === undefined) {
+    return { decision };
+  }
+  const { release, target } = options.cluster;
+  try {
+    await helmRollback(
+      {
+        release,
+        namespace: target.namespace,
+        ...(target.context === undefined ? {} : { context: target.context }),
+        revision: decision.toRevision,
+        timeoutSeconds: onFailure.helmTimeoutSeconds,
+      },
+      options.env,
+    );
+  } catch (err) {
+    return { decision, rollbackError: (err as Error).message };
+  }
+  // The revision that served before was not a first install, whatever this up was.
+  const app = options.app.kind === "alexandria" ? { ...options.app, firstInstall: false } : options.app;
+  const again = await runChecks({ ...options, app });
+  return { decision, rolledBackTo: decision.toRevision, reverify: { ok: allPassed(again), checks: again } };
+}
+
+async function runChecks(options: VerifyOptions): Promise<CheckResult[]> {
   const { app, baseUrl } = options;
   const retry: RetryPolicy = { attempts: 3, timeoutMs: options.requestTimeoutMs, backoffMs: 500 };
   const readyPolicy = { timeoutMs: options.readyTimeoutMs, requestTimeoutMs: options.requestTimeoutMs };
@@ -63,16 +159,7 @@ export async function runVerification(options: VerifyOptions): Promise<VerifyRep
     checks.push(await waitFor200("health", endpointUrl(baseUrl, app.healthPath), readyPolicy));
   }
   checks.push(await checkApiLogs(options.cluster, options.env));
-
-  const ok = allPassed(checks);
-  if (ok) return { ok, checks };
-  const { cluster } = options;
-  const previousRevision = await rollbackRevision(options);
-  return {
-    ok,
-    checks,
-    wayBack: wayBack({ release: cluster?.release, namespace: cluster?.target.namespace, previousRevision }),
-  };
+  return checks;
 }
 
 /** The revision before the newest one that was ever deployed; undefined when the cluster cannot say. */
