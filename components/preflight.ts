@@ -33,6 +33,8 @@ export interface PreflightArgs {
   readonly allowUnverifiedDatabaseTls?: string;
   /** kubeconfig context. Default: the current context. */
   readonly kubeContext?: string;
+  /** The stack's snapshots: the schema guard refuses an older target on a newer schema. Default: not checked. */
+  readonly snapshots?: { readonly dir: string; readonly stack: string };
   /**
    * The release guard's keys: preflight runs again whenever the release inputs change or the live release
    * is not the target (a retry, a hand rollback, a stuck release). Default: keyed to its own inputs only.
@@ -75,6 +77,8 @@ export function preflightInvocation(args: PreflightArgs) {
       acknowledge: args.acknowledgeUpgrade,
       "allow-unverified-database-tls": args.allowUnverifiedDatabaseTls,
       context: args.kubeContext,
+      "snapshot-dir": args.snapshots?.dir,
+      stack: args.snapshots?.stack,
     },
     switches,
     {

@@ -82,6 +82,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         allowUnverifiedDatabaseTls: c.gate.allowUnverifiedDatabaseTls,
         kubeContext: c.kubeContext,
         guard,
+        snapshots: { dir: c.snapshot.dir, stack: c.stack },
       },
       { parent: this },
     );

@@ -48,6 +48,10 @@ Options:
                                  why this protected stack may connect with an sslmode weaker than
                                  verify-full (config ${ALLOW_UNVERIFIED_TLS_CONFIG_KEY}); the database check
                                  then passes with a warning quoting REASON
+  --snapshot-dir DIR             with --stack: the stack's snapshots, whose manifests record the schema each
+                                 api tag ran with; refuses a target whose schema the live one is newer than
+                                 (schema-guard: never start an older application on a newer schema)
+  --stack NAME                   the Pulumi stack the snapshots were taken for
   --skip-cluster                 for operators without cluster access: skip the cluster checks (each
                                  reported as SKIP, as is the minor-version gate unless acknowledged);
                                  the DSN then comes from PG_DSN
@@ -83,6 +87,8 @@ export const preflightCommand: CliCommand = {
     acknowledge: { type: "string" },
     destructive: { type: "boolean" },
     "allow-unverified-database-tls": { type: "string" },
+    "snapshot-dir": { type: "string" },
+    stack: { type: "string" },
     "skip-cluster": { type: "boolean" },
   },
   async run(values, env): Promise<CommandResult> {
@@ -154,6 +160,11 @@ function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Pre
   const schemaVersionQuery = optionalString(values, "schema-version-query");
   const acknowledge = optionalString(values, "acknowledge");
   const allowUnverifiedDatabaseTls = optionalString(values, "allow-unverified-database-tls");
+  const snapshotDir = optionalString(values, "snapshot-dir");
+  const stack = optionalString(values, "stack");
+  if ((snapshotDir === undefined) !== (stack === undefined)) {
+    throw new UsageError("--snapshot-dir and --stack go together (the schema guard reads that stack's snapshots)");
+  }
   return {
     images,
     registry: {
@@ -170,6 +181,7 @@ function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Pre
     destructive: values.destructive === true,
     ...(acknowledge === undefined ? {} : { acknowledge }),
     ...(allowUnverifiedDatabaseTls === undefined ? {} : { allowUnverifiedDatabaseTls }),
+    ...(snapshotDir === undefined || stack === undefined ? {} : { snapshots: { dir: snapshotDir, stack } }),
     env,
   };
 }

@@ -16,6 +16,8 @@ import { redactSecrets } from "../redact";
 import { checkImage, ImageCheck, ImageReference, RegistryClientOptions } from "../registry";
 import { allPassed, CheckResult, fail, pass, skip } from "../check";
 import { evaluateUpgradeGate, RunningApi } from "./upgrade-gate";
+import { checkSchemaGuard, RecordedSchema } from "./schema-guard";
+import { readSnapshots } from "../rollback/snapshot-records";
 
 export interface PreflightImage {
   /** api, orchestrator, dashboard… */
@@ -38,6 +40,8 @@ export interface PreflightOptions {
   readonly acknowledge?: string;
   /** Why a protected stack may connect with an sslmode weaker than verify-full; undefined refuses it. */
   readonly allowUnverifiedDatabaseTls?: string;
+  /** Where this stack's snapshots are: the schema each version ran with (the schema guard). */
+  readonly snapshots?: { readonly dir: string; readonly stack: string };
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -79,7 +83,12 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
       database.secretDsn === undefined ? text : redactSecrets(text, { PG_DSN: database.secretDsn }),
       options.env,
     );
-  const checks = [...images.checks, ...cluster.checks, ...database.checks, gate].map((c) => ({
+  const schema = await schemaGuard(
+    options,
+    api === undefined ? undefined : (api.ref.tag ?? api.ref.digest),
+    database.facts?.schemaVersion,
+  );
+  const checks = [...images.checks, ...cluster.checks, ...database.checks, gate, ...schema].map((c) => ({
     ...c,
     detail: redact(c.detail),
     ...(c.warning === undefined ? {} : { warning: redact(c.warning) }),
@@ -265,4 +274,21 @@ async function checkDatabaseChain(options: PreflightOptions): Promise<DatabaseCh
   } catch (err) {
     return { checks: [secretCheck, fail("database", `DSN from ${source}: ${(err as Error).message}`)], ...found };
   }
+}
+
+/** The schema guard, when the stack's snapshots are known: [] otherwise. */
+async function schemaGuard(
+  options: PreflightOptions,
+  targetApiTag: string | undefined,
+  liveSchema: string | null | undefined,
+): Promise<CheckResult[]> {
+  if (options.snapshots === undefined) return [];
+  const records = await readSnapshots(options.snapshots.dir, options.snapshots.stack);
+  const recorded: RecordedSchema[] = records.map((r) => ({
+    snapshot: r.path,
+    createdAt: r.createdAt,
+    schemaVersion: r.schemaVersion,
+    ...(typeof r.context?.fromApiTag === "string" ? { fromApiTag: r.context.fromApiTag } : {}),
+  }));
+  return [checkSchemaGuard({ targetApiTag, liveSchema, recorded, stack: options.snapshots.stack })];
 }
