@@ -69,7 +69,6 @@ export function helmTemplateArgs(request: TemplateRequest, inlineValuesFile: str
 
 /** The rendered YAML stream (objects and hooks). */
 export async function renderChart(request: TemplateRequest, env: NodeJS.ProcessEnv): Promise<string> {
-  checkLocalChartVersion(request.chart);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runbook-diff-"));
   try {
     const inlineValuesFile = path.join(dir, "inline-values.yaml");
@@ -81,7 +80,7 @@ export async function renderChart(request: TemplateRequest, env: NodeJS.ProcessE
 }
 
 /** helm ignores --version for a chart directory; a different version there would diff another chart. */
-function checkLocalChartVersion(chart: ChartSource): void {
+export function checkLocalChartVersion(chart: ChartSource): void {
   if (chart.kind !== "local") return;
   const chartYaml = path.join(chart.path, "Chart.yaml");
   let version: unknown;

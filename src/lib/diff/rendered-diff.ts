@@ -6,7 +6,7 @@
 import type { ChartSource } from "../config/schema";
 import type { KubeTarget } from "../kube";
 import { compareObjects, ObjectDiff } from "./compare";
-import { renderChart } from "./helm-template";
+import { checkLocalChartVersion, renderChart } from "./helm-template";
 import type { ImageChange } from "./image-changes";
 import { readLiveRelease } from "./live-release";
 import { parseManifest } from "./manifest-objects";
@@ -49,6 +49,8 @@ export async function renderedDiff(input: RenderedDiffInput, env: NodeJS.Process
     namespace: input.namespace,
     ...(input.context === undefined ? {} : { context: input.context }),
   };
+  // A wrong chart is bad usage, reported before anything is asked of the cluster.
+  checkLocalChartVersion(input.chart);
   const live = await readLiveRelease(input.release, target, env);
   const rendered = await renderChart(
     {
