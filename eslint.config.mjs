@@ -62,6 +62,8 @@ export default tseslint.config(
                 "../rollback/**",
                 "../backup",
                 "../backup/**",
+                "../diff",
+                "../diff/**",
               ],
               message:
                 "a service client (kube, registry, pg, redis, http) must not import a runbook step: move what both need into the client.",

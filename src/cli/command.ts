@@ -4,6 +4,8 @@ import type { ParseArgsConfig } from "node:util";
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** `runbook diff --exit-code`: the command ran and found changes (as `git diff --exit-code` does). */
+export const EXIT_CHANGES = 3;
 
 export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
 export type ParsedValues = Record<string, string | boolean | string[] | boolean[] | undefined>;
@@ -15,6 +17,8 @@ export interface CommandResult {
   readonly json: Record<string, unknown>;
   /** Printed on stdout without --json. */
   readonly text: string;
+  /** An exit code other than 0/1 that the command's interface defines (EXIT_CHANGES); wins over `ok`. */
+  readonly exitCode?: number;
 }
 
 export interface CliCommand {

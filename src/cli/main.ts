@@ -16,7 +16,8 @@ function topLevelHelp(): string {
     ...lines,
     "",
     "Every command takes --help and --json. Exit codes: 0 passed, 1 a check or the operation failed,",
-    "2 bad usage or config. Database connection strings are read only from the PG_DSN environment variable.",
+    "2 bad usage or config (runbook diff --exit-code: 3 there are changes). Database connection strings are",
+    "read only from the PG_DSN environment variable.",
   ].join("\n");
 }
 
@@ -59,7 +60,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = takeProcessE
     print(process.stdout, wantsJson ? JSON.stringify(result.json) : result.text);
     // A failed --json run is usually read by Pulumi, which shows stderr: say there what failed.
     if (!result.ok && wantsJson) print(process.stderr, result.text);
-    return result.ok ? EXIT_OK : EXIT_FAILED;
+    return result.exitCode ?? (result.ok ? EXIT_OK : EXIT_FAILED);
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
     const message = redactSecrets(err instanceof Error ? err.message : String(err), env);

@@ -5,6 +5,7 @@ import { snapshotCommand } from "./snapshot";
 import { verifyCommand } from "./verify";
 import { historyCommand } from "./history";
 import { rollbackCommand } from "./rollback";
+import { diffCommand } from "./diff";
 
 /** Every `runbook` command, in the order `runbook --help` lists them. */
 export const commands: CliCommand[] = [
@@ -12,6 +13,7 @@ export const commands: CliCommand[] = [
   snapshotCommand,
   restoreCommand,
   verifyCommand,
+  diffCommand,
   historyCommand,
   rollbackCommand,
 ];

@@ -22,6 +22,20 @@ export interface HelmReleaseRecord {
   readonly config: Record<string, unknown>;
   /** The rendered objects, as one YAML stream (hooks are separate in Helm's record and not included). */
   readonly manifest: string;
+  /** The rendered hooks (objects annotated `helm.sh/hook`), one per object; empty when the chart has none. */
+  readonly hooks?: readonly HelmHook[];
+}
+
+/** One hook of a release record, as Helm stores it. */
+export interface HelmHook {
+  readonly name: string;
+  readonly kind: string;
+  /** The template it came from, e.g. alexandria-ee/templates/migrate-job.yaml. */
+  readonly path: string;
+  /** The hook object as YAML. */
+  readonly manifest: string;
+  /** pre-install, pre-upgrade, post-upgrade, test… */
+  readonly events: readonly string[];
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b];
@@ -53,6 +67,17 @@ export function decodeHelmReleaseRecord(storedValue: string): HelmReleaseRecord 
     },
     config: (parsed.config ?? {}) as Record<string, unknown>,
     manifest: String(parsed.manifest ?? ""),
+    hooks: (Array.isArray(parsed.hooks) ? parsed.hooks : []).map(hookOf),
+  };
+}
+
+function hookOf(raw: Partial<Record<keyof HelmHook, unknown>>): HelmHook {
+  return {
+    name: String(raw.name ?? ""),
+    kind: String(raw.kind ?? ""),
+    path: String(raw.path ?? ""),
+    manifest: String(raw.manifest ?? ""),
+    events: Array.isArray(raw.events) ? raw.events.map(String) : [],
   };
 }
 
