@@ -5,12 +5,16 @@ import { desiredRelease, DesiredReleaseFacts } from "../src/lib/release/desired-
 import { ReleaseGuard, releaseGuard } from "../src/lib/release/guard";
 import { readLiveRelease } from "../src/lib/release/live-release";
 import { redactSecrets } from "../src/lib/redact";
+import { formatDiffSummary, renderedDiff } from "../src/lib/diff";
+import { releaseValues } from "./tieredRelease";
 
 /** The target, what serves now, and the guard keys derived from both. */
 export interface LiveObservation {
   readonly desired: DesiredReleaseFacts;
   readonly live?: LiveRelease;
   readonly guard: ReleaseGuard;
+  /** What Helm will change, rendered (summary by kind and image changes); absent when nothing will change. */
+  readonly renderedChanges?: string;
 }
 
 /**
@@ -43,5 +47,33 @@ export async function observeLiveRelease(
         : `${subject} will change (${guard.convergence.reasons.join("; ")}): preflight and a snapshot run first`,
     );
   }
-  return { desired, ...(live ? { live } : {}), guard };
+  const renderedChanges = guard.inSync ? undefined : await renderedChangesOf(config, env);
+  return { desired, ...(live ? { live } : {}), guard, ...(renderedChanges ? { renderedChanges } : {}) };
+}
+
+/**
+ * The objects Helm will change, rendered with the target values and compared with the live revision (the
+ * em-runtime guide's `helm diff upgrade`), printed in preview and up. Only when the release will change:
+ * rendering costs a `helm template`. A failure to render is a warning, never a failed preview.
+ */
+async function renderedChangesOf(config: RunbookConfig, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  try {
+    const diff = await renderedDiff(
+      {
+        release: config.releaseName,
+        namespace: config.namespace,
+        ...(config.kubeContext ? { context: config.kubeContext } : {}),
+        chart: config.chart,
+        valuesFiles: config.valuesFiles,
+        values: releaseValues(config.siteValues, config.imageTags),
+      },
+      env,
+    );
+    const text = formatDiffSummary(diff);
+    pulumi.log.info(`what Helm will change (runbook diff prints every object's diff):\n${text}`);
+    return text;
+  } catch (err) {
+    pulumi.log.warn(`the rendered diff is not available: ${redactSecrets((err as Error).message, env)}`);
+    return undefined;
+  }
 }
