@@ -5,6 +5,7 @@ import { snapshotCommand } from "./snapshot";
 import { verifyCommand } from "./verify";
 import { historyCommand } from "./history";
 import { rollbackCommand } from "./rollback";
+import { unlockCommand } from "./unlock";
 
 /** Every `runbook` command, in the order `runbook --help` lists them. */
 export const commands: CliCommand[] = [
@@ -14,4 +15,5 @@ export const commands: CliCommand[] = [
   verifyCommand,
   historyCommand,
   rollbackCommand,
+  unlockCommand,
 ];

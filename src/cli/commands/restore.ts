@@ -1,5 +1,6 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../../lib/errors";
+import { withOperationLock } from "../../lib/lock/operation-lock";
 import { connectionFromEnv } from "../../lib/pg/connection";
 import { withInterruption } from "../../lib/snapshot/interruption";
 import { RestoreOutcome, describeRestore, restoreSnapshot } from "../../lib/restore/restore-snapshot";
@@ -22,6 +23,10 @@ With --yes, in order:
 Until step 4 the target is untouched; a failure drops only the scratch database.
 Drop the kept database yourself once the restore is confirmed.
 
+One operation at a time: the restore holds the runbook lock on the database from before its first check to
+its end, and fails at once, naming the holder, while another snapshot, restore or rollback of it runs
+(see 'runbook unlock --help').
+
 options:
   --snapshot PATH           the snapshot: DIR/NAME.dump, DIR/NAME (directory format) or DIR/NAME.manifest.json
   --yes                     do it (required to change anything)
@@ -37,7 +42,8 @@ environment:
             passed on argv: pg_dump and pg_restore get PGHOST, PGPORT, PGUSER, PGPASSWORD... instead)
   PATH      must hold pg_dump and pg_restore of at least the server's major version
 
-exit codes: 0 restored, 1 refused or failed (the target unchanged unless the message says otherwise),
+exit codes: 0 restored, 1 refused or failed (the target unchanged unless the message says otherwise), or
+            another runbook operation holds the lock on the database,
             2 bad usage, missing --yes, or a bad PG_DSN`;
 
 export const restoreCommand: CliCommand = {
@@ -60,16 +66,19 @@ export const restoreCommand: CliCommand = {
       const plan = await describeRestore({ connection, snapshot, preRestoreDir });
       throw new UsageError(`${plan}\nnothing was changed: restoring replaces the database, so it needs --yes`);
     }
-    const outcome = await withInterruption("the restore", (signal) =>
-      restoreSnapshot({
-        connection,
-        parentEnv: env,
-        snapshot,
-        force: values.force === true,
-        preRestoreDir,
-        signal,
-        progress: (line) => process.stderr.write(`runbook restore: ${line}\n`),
-      }),
+    const lock = { connection, database: connection.database, command: "restore" };
+    const outcome = await withOperationLock(lock, () =>
+      withInterruption("the restore", (signal) =>
+        restoreSnapshot({
+          connection,
+          parentEnv: env,
+          snapshot,
+          force: values.force === true,
+          preRestoreDir,
+          signal,
+          progress: (line) => process.stderr.write(`runbook restore: ${line}\n`),
+        }),
+      ),
     );
     return { ok: true, json: restoreJson(outcome), text: restoreText(outcome) };
   },
