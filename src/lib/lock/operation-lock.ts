@@ -9,6 +9,9 @@ import { LockKey, lockKeyFor } from "./lock-key";
 /** Another runbook operation holds the lock: the message names it and the ways out. */
 export class LockHeld extends OperationFailed {}
 
+/** The session holding this operation's lock ended while the operation ran. */
+export class LockLost extends OperationFailed {}
+
 export interface LockRequest {
   /** The server, and the role that takes the lock (PG_DSN). */
   readonly connection: PgConnection;
@@ -64,7 +67,7 @@ export async function acquireOperationLock(request: LockRequest): Promise<HeldLo
     holder,
     assertHeld(): void {
       if (lost !== undefined && !released) {
-        throw new OperationFailed(
+        throw new LockLost(
           `lost the runbook lock on database ${request.database} (${lost}): another operation may have started; stopping here`,
         );
       }
