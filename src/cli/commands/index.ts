@@ -6,6 +6,7 @@ import { verifyCommand } from "./verify";
 import { historyCommand } from "./history";
 import { rollbackCommand } from "./rollback";
 import { diffCommand } from "./diff";
+import { unlockCommand } from "./unlock";
 
 /** Every `runbook` command, in the order `runbook --help` lists them. */
 export const commands: CliCommand[] = [
@@ -16,4 +17,5 @@ export const commands: CliCommand[] = [
   diffCommand,
   historyCommand,
   rollbackCommand,
+  unlockCommand,
 ];

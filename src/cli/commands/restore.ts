@@ -1,10 +1,22 @@
 import type { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../../lib/errors";
+import { withOperationLock } from "../../lib/lock/operation-lock";
 import { connectionFromEnv } from "../../lib/pg/connection";
 import { withInterruption } from "../../lib/snapshot/interruption";
 import { RestoreOutcome, describeRestore, restoreSnapshot } from "../../lib/restore/restore-snapshot";
+import {
+  AbortRestoreOutcome,
+  ResumeOutcome,
+  abortRestore,
+  findJournal,
+  resumeRestore,
+} from "../../lib/restore/resume-restore";
+import { optionalString } from "../flags";
+import { crashAfterStep } from "../test-hooks";
 
 const help = `usage: runbook restore --snapshot PATH --yes [options]
+       runbook restore --resume (--journal PATH | --snapshot-dir DIR) [--json]
+       runbook restore --abort (--journal PATH | --snapshot-dir DIR) [--json]
 
 Restores a snapshot taken by 'runbook snapshot' into the database named by PG_DSN, which must exist.
 Without --yes it prints what it would do, changes nothing and exits 2.
@@ -22,14 +34,35 @@ With --yes, in order:
 Until step 4 the target is untouched; a failure drops only the scratch database.
 Drop the kept database yourself once the restore is confirmed.
 
+Each step is recorded, before and after, in a journal next to the pre-restore snapshot
+(DIR/<db>-pre-restore-<time>.restore-journal.json, mode 0600, written atomically), naming the target, the
+scratch and kept databases, both snapshots and the last step completed. A restore killed halfway (even
+between the two renames, when no database carries the target's name) is finished or undone from it:
+  --resume   finishes the restore from where the databases show it stopped (before the swap: takes the
+             pre-restore snapshot and rebuilds the scratch database; after the first rename: renames the
+             scratch database to the target; after the second: reopens the kept database), or says it
+             had completed
+  --abort    puts the database that was under the target's name back under it; drops the scratch database
+             only if it never carried that name (else keeps it under its scratch name); never drops the kept
+             database
+A new restore of a database refuses to start while a journal in DIR records an unfinished one.
+
+One operation at a time: the restore holds the runbook lock on the database from before its first check to
+its end, and fails at once, naming the holder, while another snapshot, restore or rollback of it runs
+(see 'runbook unlock --help').
+
 options:
   --snapshot PATH           the snapshot: DIR/NAME.dump, DIR/NAME (directory format) or DIR/NAME.manifest.json
   --yes                     do it (required to change anything)
   --force                   restore despite a sha256, database name or server major version mismatch
-  --pre-restore-dir DIR     where the fresh snapshot of the current database goes (default: the snapshot's
-                            directory)
+  --pre-restore-dir DIR     where the fresh snapshot of the current database and the journal go (default:
+                            the snapshot's directory)
+  --resume                  finish the restore a journal records (see above)
+  --abort                   undo the restore a journal records (see above)
+  --journal PATH            the journal of --resume or --abort
+  --snapshot-dir DIR        or: the directory holding it (the unfinished restore of PG_DSN's database there)
   --json                    print one JSON object: ok, restoredFrom, database, preRestoreSnapshot,
-                            preRestoreManifest, keptDatabase, durationMs, forced, warnings
+                            preRestoreManifest, keptDatabase, journal, durationMs, forced, warnings
   -h, --help                this text
 
 environment:
@@ -37,7 +70,8 @@ environment:
             passed on argv: pg_dump and pg_restore get PGHOST, PGPORT, PGUSER, PGPASSWORD... instead)
   PATH      must hold pg_dump and pg_restore of at least the server's major version
 
-exit codes: 0 restored, 1 refused or failed (the target unchanged unless the message says otherwise),
+exit codes: 0 restored, 1 refused or failed (the target unchanged unless the message says otherwise), or
+            another runbook operation holds the lock on the database,
             2 bad usage, missing --yes, or a bad PG_DSN`;
 
 export const restoreCommand: CliCommand = {
@@ -49,8 +83,16 @@ export const restoreCommand: CliCommand = {
     yes: { type: "boolean" },
     force: { type: "boolean" },
     "pre-restore-dir": { type: "string" },
+    resume: { type: "boolean" },
+    abort: { type: "boolean" },
+    journal: { type: "string" },
+    "snapshot-dir": { type: "string" },
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
+    if (values.resume === true || values.abort === true) return finishRestore(values, env);
+    for (const flag of ["journal", "snapshot-dir"]) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --resume or --abort`);
+    }
     const snapshot = values.snapshot;
     if (typeof snapshot !== "string" || snapshot === "") throw new UsageError("--snapshot PATH is required");
     const dir = values["pre-restore-dir"];
@@ -60,20 +102,88 @@ export const restoreCommand: CliCommand = {
       const plan = await describeRestore({ connection, snapshot, preRestoreDir });
       throw new UsageError(`${plan}\nnothing was changed: restoring replaces the database, so it needs --yes`);
     }
-    const outcome = await withInterruption("the restore", (signal) =>
-      restoreSnapshot({
-        connection,
-        parentEnv: env,
-        snapshot,
-        force: values.force === true,
-        preRestoreDir,
-        signal,
-        progress: (line) => process.stderr.write(`runbook restore: ${line}\n`),
-      }),
+    const lock = { connection, database: connection.database, command: "restore" };
+    const outcome = await withOperationLock(lock, (held) =>
+      withInterruption("the restore", (signal) =>
+        restoreSnapshot({
+          connection,
+          parentEnv: env,
+          snapshot,
+          force: values.force === true,
+          preRestoreDir,
+          signal,
+          progress,
+          lock: held,
+          afterStep: crashAfterStep(env),
+        }),
+      ),
     );
     return { ok: true, json: restoreJson(outcome), text: restoreText(outcome) };
   },
 };
+
+const progress = (line: string): void => {
+  process.stderr.write(`runbook restore: ${line}\n`);
+};
+
+/** --resume or --abort of the restore a journal records. */
+async function finishRestore(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
+  if (values.resume === true && values.abort === true) throw new UsageError("--resume and --abort exclude each other");
+  const verb = values.resume === true ? "--resume" : "--abort";
+  for (const flag of ["snapshot", "yes", "force", "pre-restore-dir"]) {
+    if (values[flag] !== undefined) {
+      throw new UsageError(`--${flag} does not go with ${verb}: the journal records the restore to finish`);
+    }
+  }
+  const journalFlag = optionalString(values, "journal");
+  const snapshotDir = optionalString(values, "snapshot-dir");
+  if ((journalFlag === undefined) === (snapshotDir === undefined)) {
+    throw new UsageError(
+      `${verb} needs either --journal PATH or --snapshot-dir DIR (the directory the pre-restore snapshot went to)`,
+    );
+  }
+  const connection = connectionFromEnv(env);
+  const lock = { connection, database: connection.database, command: `restore ${verb}` };
+  return withOperationLock(lock, async (held) => {
+    const journal = await findJournal(connection, { journal: journalFlag, snapshotDir });
+    const request = { connection, parentEnv: env, journal, progress, lock: held, afterStep: crashAfterStep(env) };
+    if (values.abort === true) {
+      const outcome = await abortRestore(request);
+      return { ok: true, json: { ok: true, ...outcome }, text: abortText(outcome) };
+    }
+    const outcome = await withInterruption("the resumed restore", (signal) => resumeRestore({ ...request, signal }));
+    return { ok: true, json: { ok: true, ...outcome }, text: resumeText(outcome) };
+  });
+}
+
+function resumeText(outcome: ResumeOutcome): string {
+  if (outcome.alreadyCompleted) {
+    return [
+      `the restore of ${outcome.restoredFrom} into ${outcome.database} had completed; nothing to do (journal: ${outcome.journal})`,
+      `the previous database is kept as ${outcome.keptDatabase}`,
+    ].join("\n");
+  }
+  return [
+    `finished the restore of ${outcome.restoredFrom} into ${outcome.database}, resumed after step ${outcome.from}`,
+    ...(outcome.preRestoreSnapshot === undefined ? [] : [`pre-restore snapshot: ${outcome.preRestoreSnapshot}`]),
+    `kept the previous database as ${outcome.keptDatabase}; drop it once the restore is confirmed:`,
+    `  DROP DATABASE "${outcome.keptDatabase}";`,
+    ...outcome.warnings.map((w) => `warning: ${w}`),
+  ].join("\n");
+}
+
+function abortText(outcome: AbortRestoreOutcome): string {
+  if (outcome.alreadyAborted) {
+    return `the restore of ${outcome.database} recorded in ${outcome.journal} was already aborted; nothing to do`;
+  }
+  return [
+    `aborted the restore of ${outcome.database} (it had stopped after step ${outcome.from}); ${outcome.database} holds what it held before`,
+    ...outcome.actions.map((a) => `  ${a}`),
+    ...(outcome.restoredCopyKept === undefined
+      ? []
+      : [`the restored copy had already served as ${outcome.database}; it is kept as ${outcome.restoredCopyKept}`]),
+  ].join("\n");
+}
 
 function restoreJson(outcome: RestoreOutcome): Record<string, unknown> {
   return {
@@ -83,6 +193,7 @@ function restoreJson(outcome: RestoreOutcome): Record<string, unknown> {
     preRestoreSnapshot: outcome.preRestoreSnapshot.path,
     preRestoreManifest: outcome.preRestoreSnapshot.manifestPath,
     keptDatabase: outcome.keptDatabase,
+    journal: outcome.journal,
     durationMs: outcome.durationMs,
     forced: outcome.forced.map((r) => r.message),
     warnings: outcome.warnings,

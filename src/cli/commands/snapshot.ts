@@ -2,10 +2,12 @@ import type { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../../lib/errors";
 import { REDIS_URL_ENV, redisSourceFromUrl } from "../../lib/redis/source";
 import { isSecretName, namespaceNameProblem } from "../../lib/kube";
+import { LockRequest, withOperationLock } from "../../lib/lock/operation-lock";
 import { connectionFromEnv } from "../../lib/pg/connection";
 import type { CompanionRequest } from "../../lib/snapshot/companions";
 import { withInterruption } from "../../lib/snapshot/interruption";
-import { SNAPSHOT_FORMATS, SnapshotFormat, checkSnapshotName } from "../../lib/snapshot/layout";
+import { exists } from "../../lib/snapshot/durable-fs";
+import { SNAPSHOT_FORMATS, SnapshotFormat, checkSnapshotName, snapshotLayout } from "../../lib/snapshot/layout";
 import { SnapshotOutcome, takeSnapshot } from "../../lib/snapshot/take-snapshot";
 import { KUBE_CONTEXT_ENV } from "../dsn-from-secret";
 
@@ -62,10 +64,14 @@ environment:
             redis://[USER]:PASSWORD@HOST:PORT, rediss:// for TLS; the password reaches redis-cli
             only as REDISCLI_AUTH in its environment
 
+One operation at a time: the snapshot holds the runbook lock on the database (see 'runbook unlock --help')
+and fails at once, naming the holder, while another snapshot, restore or rollback of it runs.
+
 sha256: of the file (custom), or of the sorted lines "<file>\\t<sha256 of file>\\n" of the directory's
 files (directory); the manifest records the method and, for a directory, each file's sha256.
 
-exit codes: 0 snapshot taken or already present, 1 it failed (nothing left behind), 2 bad usage or PG_DSN`;
+exit codes: 0 snapshot taken or already present, 1 it failed (nothing left behind) or another runbook
+            operation holds the lock on the database, 2 bad usage or PG_DSN`;
 
 export const snapshotCommand: CliCommand = {
   name: "snapshot",
@@ -99,25 +105,40 @@ export const snapshotCommand: CliCommand = {
     const companions = parseCompanions(values, env);
     const connection = connectionFromEnv(env);
 
-    const outcome = await withInterruption("the snapshot", (signal) =>
-      takeSnapshot({
-        connection,
-        parentEnv: env,
-        outDir,
-        name,
-        format,
-        jobs,
-        compress,
-        schemaVersionQuery,
-        context,
-        companions,
-        protectedStack: values.protected === true,
-        signal,
-      }),
+    const lock = { connection, database: connection.database, command: "snapshot" };
+    // A named snapshot that is already there is reported (or refused), never dumped again: that needs neither
+    // the server nor its lock, so a re-run answers even while the server is down.
+    const locked = name !== undefined && (await dumpExists(outDir, name)) ? withoutLock : withOperationLock;
+    const outcome = await locked(lock, () =>
+      withInterruption("the snapshot", (signal) =>
+        takeSnapshot({
+          connection,
+          parentEnv: env,
+          outDir,
+          name,
+          format,
+          jobs,
+          compress,
+          schemaVersionQuery,
+          context,
+          companions,
+          protectedStack: values.protected === true,
+          signal,
+        }),
+      ),
     );
     return { ok: true, json: snapshotJson(outcome), text: snapshotText(outcome) };
   },
 };
+
+async function dumpExists(outDir: string, name: string): Promise<boolean> {
+  const layout = snapshotLayout(outDir, name);
+  return (await exists(layout.finalPath("custom"))) || (await exists(layout.finalPath("directory")));
+}
+
+function withoutLock<T>(_lock: LockRequest, work: () => Promise<T>): Promise<T> {
+  return work();
+}
 
 function parseFormat(value: ParsedValues[string]): SnapshotFormat {
   if (value === undefined) return DEFAULT_FORMAT;

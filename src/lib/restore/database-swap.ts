@@ -7,7 +7,7 @@ import { queryFailed } from "../pg/errors";
 const MAX_IDENTIFIER_BYTES = 63;
 const RENAME_ATTEMPTS = 3;
 
-/** The swap stopped half-way and could not be undone: the message says what state it left and how to finish. */
+/** The restore stopped half-way and could not be undone: the message names its journal and the two ways out. */
 export class SwapIncomplete extends OperationFailed {}
 
 export interface SwapNames {
@@ -38,73 +38,59 @@ export async function databaseExists(admin: Client, name: string): Promise<boole
   return (rowCount ?? 0) > 0;
 }
 
-/** Drops a database this restore created (the scratch one); nothing else is ever dropped. */
+/**
+ * Drops a database this restore created (the scratch one); nothing else is ever dropped. Its sessions are ended
+ * first: a pg_restore orphaned by a killed runbook may still be writing into it.
+ */
 export async function dropScratchDatabase(admin: Client, connection: PgConnection, scratch: string): Promise<void> {
   try {
+    await admin.query(
+      "select pg_terminate_backend(pid) from pg_stat_activity" +
+        " where datname = $1 and pid <> pg_backend_pid() and backend_type = 'client backend'",
+      [scratch],
+    );
     await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(scratch)}`);
   } catch (err) {
     throw queryFailed(`dropping the scratch database ${scratch} (drop it by hand)`, err, connection);
   }
 }
 
-/**
- * Puts the restored scratch database in the target's place and keeps the current one under another name:
- *   1. ALTER DATABASE target ALLOW_CONNECTIONS false  — nothing new connects while it is being swapped;
- *   2. terminate the target's other sessions;
- *   3. ALTER DATABASE target RENAME TO kept            — retried when a session lingers;
- *   4. ALTER DATABASE scratch RENAME TO target;
- *   5. ALTER DATABASE kept ALLOW_CONNECTIONS true      — as it was, for the operator to inspect or drop.
- * A failure in 1-4 undoes the steps before it, so the target keeps its name and data.
- */
-export async function swapDatabases(
+/** ALTER DATABASE ... ALLOW_CONNECTIONS: the target is closed while it is swapped, and reopened after. */
+export async function setAllowConnections(
   admin: Client,
   connection: PgConnection,
-  target: string,
-  names: SwapNames,
-): Promise<{ warnings: string[] }> {
-  const id = (name: string): string => admin.escapeIdentifier(name);
+  database: string,
+  allow: boolean,
+): Promise<void> {
   await run(
     admin,
     connection,
-    `closing ${target} to new connections`,
-    `ALTER DATABASE ${id(target)} ALLOW_CONNECTIONS false`,
+    `${allow ? "reopening" : "closing"} ${database} ${allow ? "to" : "to new"} connections`,
+    `ALTER DATABASE ${admin.escapeIdentifier(database)} ALLOW_CONNECTIONS ${allow}`,
   );
-  try {
-    await renameAfterTerminating(admin, connection, target, names.kept);
-  } catch (err) {
-    await admin.query(`ALTER DATABASE ${id(target)} ALLOW_CONNECTIONS true`).catch(() => undefined);
-    throw err;
-  }
-  try {
-    await run(
-      admin,
-      connection,
-      `renaming ${names.scratch} to ${target}`,
-      `ALTER DATABASE ${id(names.scratch)} RENAME TO ${id(target)}`,
-    );
-  } catch (err) {
-    try {
-      await admin.query(`ALTER DATABASE ${id(names.kept)} RENAME TO ${id(target)}`);
-    } catch (undoErr) {
-      throw new SwapIncomplete(
-        `${(err as Error).message}\nputting the original back failed too (${(undoErr as Error).message}): the data is intact ` +
-          `in ${names.kept}; run ALTER DATABASE "${names.kept}" RENAME TO "${target}"; ` +
-          `ALTER DATABASE "${target}" ALLOW_CONNECTIONS true; as a superuser (the restored copy is ${names.scratch})`,
-      );
-    }
-    await admin.query(`ALTER DATABASE ${id(target)} ALLOW_CONNECTIONS true`).catch(() => undefined);
-    throw err;
-  }
-  const warnings: string[] = [];
-  await admin.query(`ALTER DATABASE ${id(names.kept)} ALLOW_CONNECTIONS true`).catch((err: Error) => {
-    warnings.push(
-      `${names.kept} still refuses connections (${err.message}); ALTER DATABASE "${names.kept}" ALLOW_CONNECTIONS true to inspect it`,
-    );
-  });
-  return { warnings };
 }
 
-async function renameAfterTerminating(
+/** Whether a database accepts connections (pg_database.datallowconn). */
+export async function allowsConnections(admin: Client, database: string): Promise<boolean> {
+  const { rows } = await admin.query("select datallowconn from pg_database where datname = $1", [database]);
+  return rows[0]?.datallowconn === true;
+}
+
+/** Renames a database nobody else is connected to (the scratch one, or a closed kept one). */
+export async function renameDatabase(admin: Client, connection: PgConnection, from: string, to: string): Promise<void> {
+  await run(
+    admin,
+    connection,
+    `renaming ${from} to ${to}`,
+    `ALTER DATABASE ${admin.escapeIdentifier(from)} RENAME TO ${admin.escapeIdentifier(to)}`,
+  );
+}
+
+/**
+ * Renames a database that sessions may still use (the target, closed to new connections first): its other
+ * client sessions are terminated, and the rename retried while one lingers.
+ */
+export async function renameAfterTerminating(
   admin: Client,
   connection: PgConnection,
   target: string,

@@ -1,31 +1,22 @@
 import path from "node:path";
 import type { Client } from "pg";
 import { OperationFailed } from "../errors";
+import { LockLost } from "../lock/operation-lock";
+import type { HeldLock } from "../lock/operation-lock";
 import { checkDatabase } from "../pg/check-database";
-import { connectClient } from "../pg/client";
-import { PgConnection, withDatabase } from "../pg/connection";
-import {
-  createDatabaseStatement,
-  grantStatements,
-  readDatabaseProperties,
-  settingStatements,
-} from "../pg/database-properties";
-import { queryFailed } from "../pg/errors";
+import type { PgConnection } from "../pg/connection";
 import { readRolePrivileges, restorePrivilegeProblems } from "../pg/privileges";
 import { LoadedSnapshot, Refusal, checkIntegrity, checkTarget, loadSnapshot } from "../snapshot/check-snapshot";
 import { companionRestoreSteps } from "../snapshot/companions";
-import {
-  SwapIncomplete,
-  SwapNames,
-  databaseExists,
-  dropScratchDatabase,
-  swapDatabases,
-  swapNames,
-} from "./database-swap";
+import { SwapIncomplete, SwapNames, databaseExists, swapNames } from "./database-swap";
 import { defaultSnapshotName, numberedName, snapshotLayout } from "../snapshot/layout";
-import { restoreArchive } from "./restore-archive";
-import { SnapshotOutcome, snapshotNameTaken, takeSnapshot } from "../snapshot/take-snapshot";
+import { SnapshotOutcome, snapshotNameTaken } from "../snapshot/take-snapshot";
 import { verifyArchive } from "../snapshot/verify-archive";
+import { abortRestoreSteps } from "./abort-restore";
+import { withMaintenance } from "./maintenance";
+import { JournalFile, RestoreStep, journalPath, journalsFor, startedBy } from "./restore-journal";
+import { runRestoreSteps } from "./restore-steps";
+import { unfinishedRestoreRefusal, waysOut } from "./ways-out";
 
 export interface RestoreRequest {
   /** The target: the database named by PG_DSN, which must exist. */
@@ -35,11 +26,15 @@ export interface RestoreRequest {
   readonly snapshot: string;
   /** Restore despite a sha256, database name or server version mismatch. */
   readonly force: boolean;
-  /** Where the fresh snapshot of the current database goes; default the snapshot's directory. */
+  /** Where the fresh snapshot of the current database and the restore's journal go; default the snapshot's directory. */
   readonly preRestoreDir?: string;
   readonly signal?: AbortSignal;
   /** Progress lines for the operator (stderr); a restore can take a while. */
   readonly progress?: (line: string) => void;
+  /** The operation lock the caller holds on the target; the restore stops at its next step if it is lost. */
+  readonly lock?: HeldLock;
+  /** Called right after each step has happened, before the journal records it (a test hook: see the CLI). */
+  readonly afterStep?: (step: RestoreStep) => void;
 }
 
 export interface RestoreOutcome {
@@ -48,6 +43,8 @@ export interface RestoreOutcome {
   readonly preRestoreSnapshot: SnapshotOutcome;
   /** The previous database, renamed and kept until the operator drops it. */
   readonly keptDatabase: string;
+  /** The journal that recorded each step; it now says the restore completed. */
+  readonly journal: string;
   /** Refusals that --force overrode. */
   readonly forced: Refusal[];
   readonly warnings: string[];
@@ -56,23 +53,26 @@ export interface RestoreOutcome {
   readonly companionSteps: string[];
 }
 
-/** Databases the restore can connect to for CREATE/ALTER DATABASE; never the target, which gets renamed. */
-const MAINTENANCE_DATABASES = ["postgres", "template1"];
-
 /**
  * Restores a snapshot into the database named by PG_DSN without ever dropping it:
- * checks (manifest, privileges, target, sha256) → fresh snapshot of the current database → pg_restore into a
- * new scratch database → swap (see database-swap.ts). Until the swap, the target is untouched; a failure
- * drops only the scratch database.
+ * checks (no unfinished restore of it, manifest, privileges, target, sha256) → journal → fresh snapshot of the
+ * current database → pg_restore into a new scratch database → swap by renames (restore-steps.ts). Each step is
+ * journaled so that a restore killed at any point can be finished (--resume) or undone (--abort). A failure in
+ * this process undoes what was done: until the swap, that is dropping the scratch database.
  */
 export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreOutcome> {
   const started = Date.now();
   const say = request.progress ?? (() => undefined);
   const snapshot = await loadSnapshot(request.snapshot);
+  const preRestoreDir = request.preRestoreDir ?? path.dirname(snapshot.path);
+  const server = { host: request.connection.host, port: request.connection.port };
+  const unfinished = (await journalsFor(preRestoreDir, server, request.connection.database)).filter(
+    (found) => found.journal.status === "running",
+  );
+  if (unfinished.length > 0) throw new OperationFailed(unfinishedRestoreRefusal(unfinished));
   const target = await checkDatabase(request.connection);
   const database = target.database;
   const now = new Date();
-  const preRestoreDir = request.preRestoreDir ?? path.dirname(snapshot.path);
 
   const { refusals, names, preRestoreName } = await withMaintenance(
     request.connection,
@@ -94,68 +94,71 @@ export async function restoreSnapshot(request: RestoreRequest): Promise<RestoreO
     );
   }
 
-  say(`taking a snapshot of the current ${database} first`);
-  const preRestore = await takeSnapshot({
-    connection: request.connection,
-    parentEnv: request.parentEnv,
-    outDir: preRestoreDir,
-    name: preRestoreName,
-    format: "directory",
-    jobs: 2,
-    compress: 1,
-    context: { reason: "pre-restore", restoringFrom: snapshot.path, restoringSha256: snapshot.manifest.sha256 },
-    signal: request.signal,
+  const stamp = now.toISOString();
+  const journal = await JournalFile.create(journalPath(preRestoreDir, preRestoreName), {
+    kind: "runbook-restore-journal",
+    version: 1,
+    status: "running",
+    step: "planned",
+    server,
+    database,
+    scratch: names.scratch,
+    kept: names.kept,
+    snapshot: snapshot.path,
+    snapshotSha256: snapshot.manifest.sha256,
+    preRestoreDir,
+    preRestoreName,
+    forced: request.force ? refusals.map((r) => r.message) : [],
+    startedAt: stamp,
+    updatedAt: stamp,
+    startedBy: startedBy(),
   });
-  say(`pre-restore snapshot: ${preRestore.path}`);
-
-  say(`restoring into scratch database ${names.scratch}`);
-  // Each phase opens its own maintenance connection: one held idle through a long pg_restore could be cut.
-  const properties = await withMaintenance(request.connection, async (admin, adminConnection) => {
-    const found = await readDatabaseProperties(admin, adminConnection, database);
-    const create = createDatabaseStatement(admin, names.scratch, found);
-    await runStatement(admin, adminConnection, `creating scratch database ${names.scratch}`, create).catch(
-      (err: Error) => {
-        throw new OperationFailed(`${err.message}\n${database} was not changed`);
-      },
-    );
-    return found;
-  });
-  let swapped: { warnings: string[] };
+  say(`journal: ${journal.file}`);
+  request.afterStep?.("planned");
+  const ctx = { ...request, snapshot, say };
+  let steps: Awaited<ReturnType<typeof runRestoreSteps>>;
   try {
-    await restoreArchive(withDatabase(request.connection, names.scratch), snapshot, request.parentEnv, request.signal);
-    if (request.signal?.aborted) throw request.signal.reason;
-    swapped = await withMaintenance(request.connection, async (admin, adminConnection) => {
-      for (const sql of [
-        ...grantStatements(admin, names.scratch, properties),
-        ...settingStatements(admin, names.scratch, properties),
-      ]) {
-        await runStatement(admin, adminConnection, `copying privileges and settings of ${database}`, sql);
-      }
-      say(`swapping: ${database} → ${names.kept}, ${names.scratch} → ${database}`);
-      return swapDatabases(admin, adminConnection, database, names);
-    });
+    steps = await runRestoreSteps(ctx, journal, "planned");
   } catch (err) {
-    if (err instanceof SwapIncomplete) throw err;
-    const dropProblem = await withMaintenance(request.connection, (admin, adminConnection) =>
-      dropScratchDatabase(admin, adminConnection, names.scratch),
-    ).then(
-      () => undefined,
-      (dropErr: Error) => dropErr.message,
-    );
-    const note = `${database} was not changed; ${dropProblem ?? `the scratch database ${names.scratch} was dropped`}`;
-    const message = err instanceof Error ? err.message : String(err);
-    throw new OperationFailed(`${message}\n${note}`, err instanceof OperationFailed ? err.detail : undefined);
+    throw await undoAfterFailure(request.connection, journal, err);
   }
   return {
     restoredFrom: snapshot.path,
     database,
-    preRestoreSnapshot: preRestore,
+    preRestoreSnapshot: steps.preRestore!,
     keptDatabase: names.kept,
+    journal: journal.file,
     forced: request.force ? refusals : [],
-    warnings: swapped.warnings,
+    warnings: steps.warnings,
     durationMs: Date.now() - started,
     companionSteps: companionRestoreSteps(snapshot.manifest.companions),
   };
+}
+
+/**
+ * The error to report after a step failed in this process: the steps done are undone as --abort would (the
+ * target keeps its name and data; the scratch database is dropped), unless the lock was lost, when another
+ * operation may be at work and the journal is left for the operator.
+ */
+async function undoAfterFailure(connection: PgConnection, journal: JournalFile, err: unknown): Promise<Error> {
+  const message = err instanceof Error ? err.message : String(err);
+  const detail = err instanceof OperationFailed ? err.detail : undefined;
+  const j = journal.journal;
+  if (err instanceof LockLost) return new SwapIncomplete(`${message}\n${waysOut(journal.file, j)}`, detail);
+  try {
+    const undone = await abortRestoreSteps(connection, journal);
+    const swapStarted = undone.actions.some((a) => a.startsWith("renamed"));
+    const dropped = undone.actions.find((a) => a.startsWith("dropped"));
+    const note = swapStarted
+      ? `${j.database} was put back as it was (${undone.actions.join("; ")})`
+      : `${j.database} was not changed; ${dropped === undefined ? "no scratch database was left" : `the scratch database ${j.scratch} was dropped`}`;
+    return new OperationFailed(`${message}\n${note}`, detail);
+  } catch (undoErr) {
+    return new SwapIncomplete(
+      `${message}\nundoing it failed too (${(undoErr as Error).message})\n${waysOut(journal.file, j)}`,
+      detail,
+    );
+  }
 }
 
 const NAME_ATTEMPTS = 20;
@@ -201,41 +204,7 @@ export async function describeRestore(
     `  2. snapshot the current ${database} into ${request.preRestoreDir ?? path.dirname(snapshot.path)}`,
     `  3. restore into a new database ${names.scratch.replace(/_\d{8}_\d{6}$/, "_<time>")}`,
     `  4. rename ${database} to ${names.kept.replace(/_\d{8}_\d{6}$/, "_<time>")} (kept) and the restored database to ${database}`,
+    `each step recorded in a journal next to the pre-restore snapshot, for --resume or --abort should it die halfway`,
     ...companionRestoreSteps(m.companions).map((step) => `not restored: ${step}`),
   ].join("\n");
-}
-
-/**
- * Runs work on a connection to another database of the same server (CREATE/ALTER DATABASE on the target
- * cannot run while connected to it), closing the connection afterwards.
- */
-async function withMaintenance<T>(
-  connection: PgConnection,
-  work: (admin: Client, adminConnection: PgConnection) => Promise<T>,
-): Promise<T> {
-  let firstError: unknown;
-  for (const name of MAINTENANCE_DATABASES.filter((n) => n !== connection.database)) {
-    const adminConnection = withDatabase(connection, name);
-    let admin: Client;
-    try {
-      admin = await connectClient(adminConnection);
-    } catch (err) {
-      firstError ??= err; // no CONNECT on postgres, or it was dropped: try the next
-      continue;
-    }
-    try {
-      return await work(admin, adminConnection);
-    } finally {
-      await admin.end().catch(() => undefined);
-    }
-  }
-  throw firstError;
-}
-
-async function runStatement(admin: Client, connection: PgConnection, what: string, sql: string): Promise<void> {
-  try {
-    await admin.query(sql);
-  } catch (err) {
-    throw queryFailed(what, err, connection);
-  }
 }
