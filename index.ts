@@ -14,6 +14,7 @@ export = async () => {
     imageTags: config.imageTags,
     targets: targetVersions(config),
     liveRelease: observation.guard.liveRelease,
+    liveSchemaVersion: observation.liveSchemaVersion,
     renderedChanges: observation.renderedChanges ?? "none",
     preflight: pipeline.preflight.facts,
     snapshotPath: pipeline.snapshot.path,

@@ -4,6 +4,7 @@ import { describeLiveRelease, LiveRelease } from "../src/lib/release/convergence
 import { desiredRelease, DesiredReleaseFacts } from "../src/lib/release/desired-release";
 import { ReleaseGuard, releaseGuard } from "../src/lib/release/guard";
 import { readLiveRelease } from "../src/lib/release/live-release";
+import { readLiveSchemaVersion } from "../src/lib/release/live-schema";
 import { redactSecrets } from "../src/lib/redact";
 import { formatDiffSummary, renderedDiff } from "../src/lib/diff";
 import { releaseValues } from "./tieredRelease";
@@ -15,6 +16,8 @@ export interface LiveObservation {
   readonly guard: ReleaseGuard;
   /** What Helm will change, rendered (summary by kind and image changes); absent when nothing will change. */
   readonly renderedChanges?: string;
+  /** The live schema version (schemaVersionQuery); null when none is configured or it could not be read. */
+  readonly liveSchemaVersion: string | null;
 }
 
 /**
@@ -36,11 +39,13 @@ export async function observeLiveRelease(
     problem = redactSecrets((err as Error).message, env);
   }
   const guard = releaseGuard(desired, live, problem);
+  const liveSchemaVersion = await liveSchemaOf(config, target, env);
   const subject = `release ${config.namespace}/${config.releaseName}`;
   if (problem !== undefined) {
     pulumi.log.warn(`${subject}: the live release could not be read (${problem}); every guard runs`);
   } else {
-    pulumi.log.info(`${subject} serves: ${describeLiveRelease(live)}; the target: ${desired.description}`);
+    const schema = liveSchemaVersion === null ? "" : `, schema version ${liveSchemaVersion}`;
+    pulumi.log.info(`${subject} serves: ${describeLiveRelease(live)}${schema}; the target: ${desired.description}`);
     pulumi.log.info(
       guard.inSync
         ? `${subject} is the target: no guard runs, nothing changes`
@@ -48,7 +53,40 @@ export async function observeLiveRelease(
     );
   }
   const renderedChanges = guard.inSync ? undefined : await renderedChangesOf(config, env);
-  return { desired, ...(live ? { live } : {}), guard, ...(renderedChanges ? { renderedChanges } : {}) };
+  return {
+    desired,
+    ...(live ? { live } : {}),
+    guard,
+    ...(renderedChanges ? { renderedChanges } : {}),
+    liveSchemaVersion,
+  };
+}
+
+/** The live schema version, when a query is configured; a failure to read it is a warning. */
+async function liveSchemaOf(
+  config: RunbookConfig,
+  target: { namespace: string; context?: string },
+  env: NodeJS.ProcessEnv,
+): Promise<string | null> {
+  if (config.schemaVersionQuery === undefined) return null;
+  // The secret pgDsn in plain, for this one connection: it is never logged or exported.
+  const dsn = pulumi.runtime.getConfig(`${config.project}:pgDsn`) || undefined;
+  try {
+    return await readLiveSchemaVersion(
+      {
+        query: config.schemaVersionQuery,
+        ...(dsn ? { dsn } : {}),
+        ...(config.dsnSecret ? { dsnSecret: config.dsnSecret } : {}),
+        target,
+      },
+      env,
+    );
+  } catch (err) {
+    pulumi.log.warn(
+      `the live schema version could not be read: ${redactSecrets((err as Error).message, { ...env, PG_DSN: dsn })}`,
+    );
+    return null;
+  }
 }
 
 /**

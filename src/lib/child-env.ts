@@ -13,6 +13,18 @@ export const INHERITED_ENV_VARS: readonly string[] = [
   "TMPDIR",
 ];
 
+/** TLS trust and proxies: what a child that talks to the network (helm, pulumi) needs to reach it. */
+export const NETWORK_ENV_VARS: readonly string[] = [
+  "SSL_CERT_FILE",
+  "SSL_CERT_DIR",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+];
+
 /** The locale categories (LC_ALL, LC_CTYPE...) are inherited too. */
 const INHERITED_PREFIXES: readonly string[] = ["LC_"];
 

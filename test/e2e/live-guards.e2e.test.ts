@@ -7,6 +7,7 @@ import * as assert from "assert";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as path from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { Client } from "pg";
 import {
   deployedImages,
   firstInstallStack,
@@ -34,6 +35,16 @@ function changedResources(events: readonly EngineEvent[]): string[] {
 
 const ran = (events: readonly EngineEvent[], suffix: string) =>
   changedResources(events).some((c) => c.endsWith(suffix));
+
+async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: process.env.RUNBOOK_E2E_ADMIN_DSN });
+  await db.connect();
+  try {
+    return await work(db);
+  } finally {
+    await db.end();
+  }
+}
 
 function helm(...args: string[]): string {
   return execFileSync("helm", [...args, "-n", NAMESPACE], { encoding: "utf8" });
@@ -68,6 +79,8 @@ describe("e2e: guards that follow the live release", function () {
       [1, 2],
     );
     assert.match(run.output, /is the target: no guard runs/);
+    // The live facts, printed before anything runs: revision, status, chart, tags, schema version.
+    assert.match(run.output, /serves: revision 2 deployed, chart 1\.4\.0, api=v1\.4\.1 .*schema version 1/);
   });
 
   it("a values-only change runs preflight and takes a snapshot before the release changes", async () => {
@@ -194,6 +207,41 @@ describe("e2e: guards that follow the live release", function () {
     const preview = await stack.preview({ color: "never" });
     assert.match(preview.stdout, /api v1\.4\.1 serves, v1\.5\.0 is the target/);
     await setTags(stack, "v1.4.1");
+  });
+
+  it("a failed check after a migration leaves the release and prints the rollback with the restore", async () => {
+    const before = helmRevisions().at(-1)!;
+    await setFixtureMode({ readyNever: true });
+    await setTags(stack, "v1.5.0");
+    // v1.5.0's start-up migrates the schema: once Helm has begun the upgrade (after the snapshot), as the
+    // application would, while the rollout runs.
+    let migrated = false;
+    const migrate = (async () => {
+      const deadline = Date.now() + 120_000;
+      while (!migrated && Date.now() < deadline) {
+        if ((helmRevisions().at(-1)?.revision ?? 0) > before.revision) {
+          await withDb((db) => db.query("insert into schema_migrations (version, applied_at) values (2, now())"));
+          migrated = true;
+        } else await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const run = await up(stack);
+    await migrate;
+    await setFixtureMode({ readyNever: false });
+    try {
+      assert.ok(migrated, "the migration did not happen during the up");
+      assert.ok(run.error, "the up must fail on the failed check");
+      assert.match(String(run.error), /ready/);
+      assert.match(String(run.error), /the schema moved from 1 to 2/);
+      assert.match(
+        String(run.error),
+        /runbook rollback --stack e2e-live-guards --to last-good --restore-snapshot \S+ --yes/,
+      );
+      assert.strictEqual(deployedImages().api, image("api", "v1.5.0"), "the release must stay on the migrated schema");
+    } finally {
+      await withDb((db) => db.query("delete from schema_migrations where version = 2"));
+      await setTags(stack, "v1.4.1");
+    }
   });
 
   after(() => removeProjectCopy(project));

@@ -346,7 +346,7 @@ describe("UpgradePipeline keyed to the live release", () => {
               description: "Rollback to 1",
               imageTags: { api: "v1.3.0" },
             };
-      return { desired, live: serving, guard: releaseGuard(desired, serving) };
+      return { desired, live: serving, guard: releaseGuard(desired, serving), liveSchemaVersion: null };
     };
   const guardedPaths = (seen: SeenOptions[]) =>
     Object.fromEntries(seen.filter((s) => s.ignoreChanges.length > 0).map((s) => [s.name, s.ignoreChanges]));

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
-import { childEnvironment } from "../child-env";
+import { childEnvironment, NETWORK_ENV_VARS } from "../child-env";
 import type { ChartSource } from "../config/schema";
 import { OperationFailed, UsageError } from "../errors";
 import { redactSecrets } from "../redact";
@@ -31,17 +31,7 @@ export interface TemplateRequest {
  * directories it defaults them to, Docker's credential store for OCI charts, TLS trust and proxies.
  */
 const HELM_NEEDS = {
-  inherit: [
-    "DOCKER_CONFIG",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "NO_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "no_proxy",
-  ],
+  inherit: ["DOCKER_CONFIG", ...NETWORK_ENV_VARS],
   inheritPrefixes: ["HELM_", "XDG_"],
 } as const;
 

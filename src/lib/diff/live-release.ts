@@ -2,9 +2,8 @@
  * What the release runs now, from Helm's own record of its newest revision: the rendered objects and the
  * hooks, which Helm stores apart from them.
  */
-import { latestRevision, readHelmHistory, readSecretKey } from "../kube";
+import { readLatestReleaseRecord } from "../kube";
 import type { KubeTarget } from "../kube";
-import { decodeHelmReleaseRecord, helmReleaseSecretName } from "../kube/helm-release-record";
 import { ManifestObject, parseManifest } from "./manifest-objects";
 
 export interface LiveRelease {
@@ -23,11 +22,8 @@ export async function readLiveRelease(
   target: KubeTarget,
   env: NodeJS.ProcessEnv,
 ): Promise<LiveRelease | undefined> {
-  const latest = latestRevision(await readHelmHistory(release, target, env));
-  // `helm uninstall --keep-history` leaves the record behind; nothing of it runs any more.
-  if (latest === undefined || latest.status === "uninstalled") return undefined;
-  const stored = await readSecretKey(helmReleaseSecretName(release, latest.revision), "release", target, env);
-  const record = decodeHelmReleaseRecord(stored);
+  const record = await readLatestReleaseRecord(release, target, env);
+  if (record === undefined) return undefined;
   const what = `revision ${record.version} of ${release}`;
   const objects = [
     ...parseManifest(record.manifest, target.namespace, `the manifest of ${what}`),

@@ -4,6 +4,9 @@
  * Only the fields the runbook reads are typed here.
  */
 import { gunzipSync, gzipSync } from "node:zlib";
+import { latestRevision, readHelmHistory } from "./helm-release";
+import { readSecretKey } from "./secret";
+import type { KubeTarget } from "./target";
 
 export interface HelmReleaseRecord {
   readonly name: string;
@@ -84,4 +87,21 @@ function hookOf(raw: Partial<Record<keyof HelmHook, unknown>>): HelmHook {
 /** What Helm would store for this record (for tests and fixtures). */
 export function encodeHelmReleaseRecord(record: unknown): string {
   return gzipSync(Buffer.from(JSON.stringify(record))).toString("base64");
+}
+
+/**
+ * The record of the newest revision of `release`, read as `helm get` would: undefined when it was never
+ * installed here, or was uninstalled (`helm uninstall --keep-history` leaves a record behind; nothing of it
+ * runs any more). History is read as metadata only; one Secret is downloaded.
+ */
+export async function readLatestReleaseRecord(
+  release: string,
+  target: KubeTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<HelmReleaseRecord | undefined> {
+  const latest = latestRevision(await readHelmHistory(release, target, env));
+  if (latest === undefined || latest.status === "uninstalled") return undefined;
+  return decodeHelmReleaseRecord(
+    await readSecretKey(helmReleaseSecretName(release, latest.revision), "release", target, env),
+  );
 }

@@ -11,5 +11,5 @@ export type { PodsHealth, UnhealthyPod } from "./pods";
 export { readSecret, readSecretKey, SecretKeyMissing } from "./secret";
 export type { SecretObject } from "./secret";
 export { isSecretKey, isSecretName, namespaceNameProblem, releaseNameProblem } from "./names";
-export { decodeHelmReleaseRecord, helmReleaseSecretName } from "./helm-release-record";
+export { decodeHelmReleaseRecord, helmReleaseSecretName, readLatestReleaseRecord } from "./helm-release-record";
 export type { HelmReleaseRecord } from "./helm-release-record";

@@ -68,20 +68,37 @@ async function readFacts(
 }
 
 async function readSchemaVersion(client: Client, connection: PgConnection, query: string): Promise<string | null> {
+  // A read-only transaction so the query cannot write.
+  await client.query("begin read only");
+  try {
+    const version = await schemaVersionInTransaction(client, connection, query);
+    await client.query("commit");
+    return version;
+  } catch (err) {
+    await client.query("rollback").catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Runs the schema version query inside the caller's (read-only) transaction. The extended protocol accepts
+ * exactly one statement, so a `; commit; ...` cannot end that transaction. rowMode array: the first column
+ * whatever its name.
+ */
+export async function schemaVersionInTransaction(
+  client: Client,
+  connection: PgConnection,
+  query: string,
+): Promise<string | null> {
   let rows: unknown[][];
   try {
-    // A read-only transaction so the query cannot write; the extended protocol accepts exactly one statement,
-    // so a `; commit; ...` cannot end that transaction. rowMode array: the first column whatever its name.
-    await client.query("begin read only");
     const config: QueryArrayConfig & { queryMode: "extended" } = {
       text: query,
       rowMode: "array",
       queryMode: "extended",
     };
     rows = (await client.query(config)).rows;
-    await client.query("commit");
   } catch (err) {
-    await client.query("rollback").catch(() => undefined);
     const message = redactSecrets((err as Error).message ?? String(err), secretsOf(connection));
     throw new OperationFailed(
       `the schema version query failed: ${message}; fix --schema-version-query (it must be one read-only SELECT ` +

@@ -3,15 +3,7 @@
  * description that says who made it) and the images its Deployments run. Read at program time, in preview
  * and up alike, so the guards follow what really serves.
  */
-import {
-  decodeHelmReleaseRecord,
-  helmReleaseSecretName,
-  KubeTarget,
-  latestRevision,
-  readHelmHistory,
-  readSecretKey,
-  runningImageTags,
-} from "../kube";
+import { KubeTarget, readLatestReleaseRecord, runningImageTags } from "../kube";
 import type { LiveRelease } from "./convergence";
 
 /** The latest revision of `release`, or undefined when it was never installed in the namespace. */
@@ -20,15 +12,13 @@ export async function readLiveRelease(
   target: KubeTarget,
   env: NodeJS.ProcessEnv,
 ): Promise<LiveRelease | undefined> {
-  const latest = latestRevision(await readHelmHistory(release, target, env));
-  if (latest === undefined) return undefined;
-  const [stored, imageTags] = await Promise.all([
-    readSecretKey(helmReleaseSecretName(release, latest.revision), "release", target, env),
+  const [record, imageTags] = await Promise.all([
+    readLatestReleaseRecord(release, target, env),
     runningImageTags(release, target, env),
   ]);
-  const record = decodeHelmReleaseRecord(stored);
+  if (record === undefined) return undefined;
   return {
-    revision: latest.revision,
+    revision: record.version,
     status: record.info.status,
     chartVersion: record.chart.metadata.version,
     description: record.info.description,

@@ -1,4 +1,4 @@
-import { childEnvironment } from "../child-env";
+import { childEnvironment, NETWORK_ENV_VARS } from "../child-env";
 
 /**
  * What the pulumi CLI needs, and through it the program, its providers and the program's local commands:
@@ -8,18 +8,7 @@ import { childEnvironment } from "../child-env";
  * registryPassword, redisUrl) come from the stack's encrypted config, never from the runbook's environment.
  */
 const PULUMI_NEEDS = {
-  inherit: [
-    "KUBECONFIG",
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "NODE_EXTRA_CA_CERTS",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "NO_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "no_proxy",
-  ],
+  inherit: ["KUBECONFIG", "NODE_EXTRA_CA_CERTS", ...NETWORK_ENV_VARS],
   inheritPrefixes: ["PULUMI_", "AWS_", "GOOGLE_", "CLOUDSDK_", "AZURE_"],
 } as const;
 

@@ -25,6 +25,8 @@ export interface DumpRequest {
   readonly compress: number;
   /** Must not exist yet: pg_dump creates the directory; the custom-format file is created here. */
   readonly partialPath: string;
+  /** An exported snapshot (pg_export_snapshot) the dump is taken from; default: pg_dump's own. */
+  readonly snapshotId?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -42,6 +44,7 @@ export async function dumpDatabase(request: DumpRequest): Promise<DumpOutcome> {
     `--lock-wait-timeout=${LOCK_WAIT_TIMEOUT}`,
     `--format=${request.format}`,
     `--compress=${request.compress}`,
+    ...(request.snapshotId === undefined ? [] : [`--snapshot=${request.snapshotId}`]),
   ];
   return request.format === "custom" ? dumpCustom(request, args) : dumpDirectory(request, args);
 }

@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { OperationFailed } from "../errors";
 import { DatabaseFacts, checkDatabase } from "../pg/check-database";
+import { exportSnapshot } from "../pg/exported-snapshot";
 import { PgConnection, connectionFacts } from "../pg/connection";
 import { childEnvironment } from "../child-env";
 import { ToolVersion, pgToolVersion } from "../pg/tools";
@@ -103,6 +104,8 @@ async function snapshotInto(request: SnapshotRequest): Promise<SnapshotOutcome> 
   let companions: PendingCompanion[] = [];
   try {
     companions = await takeCompanions(request.companions, layout, request.parentEnv, request.signal);
+    // The schema version recorded is the one inside the snapshot pg_dump takes, not one read before it.
+    const exported = await exportSnapshot(request.connection, request.schemaVersionQuery);
     const stopDump = new AbortController();
     toolCheck.catch(() => stopDump.abort());
     const [checked, dumped] = await Promise.allSettled([
@@ -114,8 +117,9 @@ async function snapshotInto(request: SnapshotRequest): Promise<SnapshotOutcome> 
         jobs: request.jobs,
         compress: request.compress,
         partialPath: layout.partialPath,
+        snapshotId: exported.id,
         signal: request.signal === undefined ? stopDump.signal : AbortSignal.any([request.signal, stopDump.signal]),
-      }),
+      }).finally(() => exported.release()),
     ]);
     if (request.signal?.aborted) throw request.signal.reason ?? new OperationFailed("the snapshot was interrupted");
     if (checked.status === "rejected") throw checked.reason;
@@ -140,7 +144,7 @@ async function snapshotInto(request: SnapshotRequest): Promise<SnapshotOutcome> 
       source: connectionFacts(request.connection),
       serverVersion: facts.serverVersion,
       serverVersionNum: facts.serverVersionNum,
-      schemaVersion: facts.schemaVersion ?? null,
+      schemaVersion: exported.schemaVersion,
       pgDumpVersion: pgDump.version,
       dumpOptions: { jobs: request.format === "directory" ? request.jobs : 1, compress: request.compress },
       ...(request.context === undefined ? {} : { context: request.context }),
