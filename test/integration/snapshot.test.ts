@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -11,9 +10,11 @@ import {
   realTool,
   recordedCalls,
   runCli,
+  sigtermWhen,
   tempDir,
   toolWrapper,
 } from "../support/postgres";
+import { directorySha256, sha256File } from "../support/digests";
 import { postgresSuite } from "../support/postgresSuite";
 import { defaultSnapshotName } from "../../src/lib/snapshot/layout";
 
@@ -29,20 +30,6 @@ const CONTEXT = {
 
 function mode(file: string): number {
   return fs.statSync(file).mode & 0o777;
-}
-
-function sha256File(file: string): string {
-  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
-
-/** The documented directory digest, recomputed independently: sorted "name\tsha256\n" lines. */
-function directorySha256(dir: string): string {
-  const lines = fs
-    .readdirSync(dir)
-    .sort()
-    .map((name) => `${name}\t${sha256File(path.join(dir, name))}\n`)
-    .join("");
-  return createHash("sha256").update(lines).digest("hex");
 }
 
 /** pg_restore straight into a fresh database: checks the dump itself, independently of `runbook restore`. */
@@ -223,13 +210,8 @@ describe("runbook snapshot (integration, real PostgreSQL)", function () {
       onStart: (pid) => (cliPid = pid),
     });
     // Wait until the dump has been written into the partial, then interrupt.
-    const deadline = Date.now() + 20_000;
-    while (!fs.readdirSync(outDir).some((e) => e.startsWith(".interrupted.partial-")) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    process.kill(cliPid, "SIGTERM");
-    const run = await running;
+    const partialWritten = (): boolean => fs.readdirSync(outDir).some((e) => e.startsWith(".interrupted.partial-"));
+    const run = await sigtermWhen(running, () => cliPid, partialWritten, { settleMs: 500 });
     assert.equal(run.code, 1, run.stderr);
     assert.match(run.stderr, /interrupted by SIGTERM/);
     assert.deepEqual(fs.readdirSync(outDir), []);
@@ -349,6 +331,9 @@ describe("runbook snapshot (integration, real PostgreSQL)", function () {
       "--context-json",
       "--schema-version-query",
       "--json",
+      "--all-databases",
+      "--with-role-passwords",
+      "--exclude-database",
     ]) {
       assert.ok(run.stdout.includes(flag), flag);
     }

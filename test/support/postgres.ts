@@ -319,3 +319,20 @@ export function realTool(tool: string): string {
   if (found === undefined) throw new Error(`${tool} is not installed; ${START_HINT}`);
   return found;
 }
+
+/**
+ * Sends SIGTERM to a running CLI once `ready` holds (polled; at most `timeoutMs`) and `settleMs` more have
+ * passed, and returns how the CLI ended.
+ */
+export async function sigtermWhen(
+  running: Promise<CliRun>,
+  pid: () => number,
+  ready: () => boolean,
+  { settleMs = 0, timeoutMs = 20_000 }: { settleMs?: number; timeoutMs?: number } = {},
+): Promise<CliRun> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, settleMs));
+  process.kill(pid(), "SIGTERM");
+  return running;
+}

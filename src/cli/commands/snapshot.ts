@@ -10,6 +10,7 @@ import { exists } from "../../lib/snapshot/durable-fs";
 import { SNAPSHOT_FORMATS, SnapshotFormat, checkSnapshotName, snapshotLayout } from "../../lib/snapshot/layout";
 import { SnapshotOutcome, takeSnapshot } from "../../lib/snapshot/take-snapshot";
 import { KUBE_CONTEXT_ENV } from "../dsn-from-secret";
+import { refuseServerOnlyFlags, runServerSnapshot } from "./snapshot-all-databases";
 
 /**
  * Defaults chosen by measurement (PostgreSQL 15, 2 cores, an 826 MB database; bench/snapshot.ts repeats it):
@@ -23,6 +24,8 @@ const MAX_JOBS = 64;
 const MAX_CONTEXT_BYTES = 64 * 1024;
 
 const help = `usage: runbook snapshot --out-dir DIR [options]
+       runbook snapshot --all-databases --out-dir DIR [--jobs N] [--compress N] [--with-role-passwords]
+                        [--exclude-database PATTERN]... [--name NAME] [--json]
 
 Dumps the database named by PG_DSN with pg_dump into DIR, atomically: pg_dump writes a hidden
 .NAME.partial-PID, which is hashed while it is written, checked with pg_restore --list, flushed to disk and
@@ -52,6 +55,21 @@ options:
                                 serverVersion, serverVersionNum, schemaVersion, pgDumpVersion, createdAt,
                                 durations, reused, companions, warnings (when there are any)
   -h, --help                    this text
+
+every database on the server (em-runtime's pg_dumpall), PG_DSN naming any database of it:
+  --all-databases               save the roles and tablespaces (pg_dumpall --globals-only) as
+                                DIR/NAME/globals.sql and every database that is not a template and accepts
+                                connections (postgres included) as a directory-format dump
+                                DIR/NAME/databases/<database>/, with the manifest DIR/NAME/manifest.json
+                                (each database's sha256, size, owner, alembic_version, timings). Written as
+                                .NAME.partial-PID and renamed once when all of it is dumped, checked and
+                                flushed. Default NAME all-databases-<UTC time>. --jobs and --compress apply
+                                to each database's pg_dump
+  --with-role-passwords         also save the roles' password hashes (needs a superuser); by default roles
+                                are saved without them (--no-role-passwords) and need passwords set after a
+                                restore
+  --exclude-database PATTERN    leave out the databases whose name matches (repeatable; * and ? as in
+                                pg_dumpall's --exclude-database)
 
 environment:
   PG_DSN    postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE (required; never passed on argv:
@@ -88,6 +106,9 @@ export const snapshotCommand: CliCommand = {
     "kube-secrets": { type: "string" },
     "kube-namespace": { type: "string" },
     protected: { type: "boolean" },
+    "all-databases": { type: "boolean" },
+    "with-role-passwords": { type: "boolean" },
+    "exclude-database": { type: "string", multiple: true },
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     const outDir = values["out-dir"];
@@ -100,6 +121,11 @@ export const snapshotCommand: CliCommand = {
     const compress = parseInteger("--compress", values.compress, DEFAULT_COMPRESS, 0, 9);
     const name = typeof values.name === "string" ? checkSnapshotName(values.name) : undefined;
     const context = parseContext(values["context-json"]);
+    if (values["all-databases"] === true) {
+      const common = { outDir, format, jobs, compress, name, context, protectedStack: values.protected === true };
+      return runServerSnapshot(values, env, common);
+    }
+    refuseServerOnlyFlags(values);
     const query = values["schema-version-query"];
     const schemaVersionQuery = typeof query === "string" && query.trim() !== "" ? query : undefined;
     const companions = parseCompanions(values, env);

@@ -5,7 +5,7 @@ import { PgConnection, secretsOf } from "./connection";
 import { libpqHint } from "./errors";
 import { majorOfVersion } from "./versions";
 
-export type PgTool = "pg_dump" | "pg_restore" | "psql";
+export type PgTool = "pg_dump" | "pg_dumpall" | "pg_restore" | "psql";
 
 export interface ToolExit {
   readonly code: number | null;

@@ -52,6 +52,14 @@ export function serializeManifest(manifest: SnapshotManifest): string {
  * so each caller can phrase what that means for it.
  */
 export async function readManifest(file: string): Promise<SnapshotManifest | { problem: string }> {
+  return readCheckedJson<SnapshotManifest>(file, manifestProblem);
+}
+
+/** Reads a JSON file and checks it with problemOf: the value, or why it is missing, unreadable or not a T. */
+export async function readCheckedJson<T>(
+  file: string,
+  problemOf: (value: unknown) => string | undefined,
+): Promise<T | { problem: string }> {
   let text: string;
   try {
     text = await fs.readFile(file, "utf8");
@@ -65,8 +73,8 @@ export async function readManifest(file: string): Promise<SnapshotManifest | { p
   } catch {
     return { problem: `${file} is not valid JSON` };
   }
-  const problem = manifestProblem(value);
-  return problem === undefined ? (value as SnapshotManifest) : { problem: `${file} ${problem}` };
+  const problem = problemOf(value);
+  return problem === undefined ? (value as T) : { problem: `${file} ${problem}` };
 }
 
 export function isManifest(value: SnapshotManifest | { problem: string }): value is SnapshotManifest {

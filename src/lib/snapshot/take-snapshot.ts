@@ -65,10 +65,22 @@ export interface SnapshotOutcome {
  * renamed into place (the commit point) and the manifest after it. Any failure removes the partials.
  */
 export async function takeSnapshot(request: SnapshotRequest): Promise<SnapshotOutcome> {
-  await ensureOutDir(request.outDir);
-  const privacy = await checkSnapshotDirPrivacy(request.outDir, { protectedStack: request.protectedStack ?? false });
+  return inSnapshotDir(request.outDir, request.protectedStack ?? false, () => snapshotInto(request));
+}
+
+/**
+ * Creates the out-dir when missing and checks who can get at it before any work: refused in a protected stack,
+ * otherwise a warning added to the work's outcome.
+ */
+export async function inSnapshotDir<T extends { readonly warnings?: readonly string[] }>(
+  outDir: string,
+  protectedStack: boolean,
+  work: () => Promise<T>,
+): Promise<T> {
+  await ensureOutDir(outDir);
+  const privacy = await checkSnapshotDirPrivacy(outDir, { protectedStack });
   if (!privacy.allowed) throw new OperationFailed(privacy.refusal);
-  const outcome = await snapshotInto(request);
+  const outcome = await work();
   return privacy.warning === undefined ? outcome : { ...outcome, warnings: [privacy.warning] };
 }
 
@@ -165,7 +177,7 @@ async function snapshotInto(request: SnapshotRequest): Promise<SnapshotOutcome> 
 }
 
 /** pg_dump's version, refused when it is older than the server: it could not dump it. */
-async function checkPgDumpVersion(parentEnv: NodeJS.ProcessEnv, facts: DatabaseFacts): Promise<ToolVersion> {
+export async function checkPgDumpVersion(parentEnv: NodeJS.ProcessEnv, facts: DatabaseFacts): Promise<ToolVersion> {
   const pgDump = await pgToolVersion("pg_dump", childEnvironment(parentEnv));
   const serverMajor = majorOfVersionNum(facts.serverVersionNum);
   if (compareMajors(pgDump.major, serverMajor) < 0) {
@@ -182,7 +194,7 @@ async function checkPgDumpVersion(parentEnv: NodeJS.ProcessEnv, facts: DatabaseF
  * `<database>-<UTC time>`, or `...-2`, `-3`... when a snapshot of that name is already there: two snapshots of a
  * database taken within one second are two snapshots, not a collision.
  */
-async function unusedDefaultLayout(outDir: string, database: string, now: Date): Promise<SnapshotLayout> {
+export async function unusedDefaultLayout(outDir: string, database: string, now: Date): Promise<SnapshotLayout> {
   const base = defaultSnapshotName(database, now);
   for (let attempt = 1; ; attempt++) {
     const layout = snapshotLayout(outDir, numberedName(base, attempt));
@@ -230,7 +242,7 @@ async function commit(
 }
 
 /** rename(2) silently replaces a file; a hard link does not, so a racing run of the same name cannot be clobbered. */
-async function renameWithoutReplacing(from: string, to: string): Promise<void> {
+export async function renameWithoutReplacing(from: string, to: string): Promise<void> {
   try {
     if ((await fs.stat(from)).isDirectory()) {
       await fs.rename(from, to); // fails with ENOTEMPTY when a snapshot directory is already there
@@ -249,7 +261,7 @@ async function renameWithoutReplacing(from: string, to: string): Promise<void> {
   }
 }
 
-async function restrictModes(partialPath: string, format: SnapshotFormat): Promise<void> {
+export async function restrictModes(partialPath: string, format: SnapshotFormat): Promise<void> {
   if (format === "custom") return; // created 0600
   await fs.chmod(partialPath, DIRECTORY_MODE);
   for (const entry of await fs.readdir(partialPath)) await fs.chmod(path.join(partialPath, entry), FILE_MODE);
@@ -305,7 +317,7 @@ async function recoverManifest(layout: SnapshotLayout): Promise<SnapshotManifest
 }
 
 /** Partials of this name whose process is gone (killed mid-dump) are removed; a live one is left alone. */
-async function removeStalePartials(layout: SnapshotLayout): Promise<void> {
+export async function removeStalePartials(layout: SnapshotLayout): Promise<void> {
   for (const entry of await fs.readdir(layout.outDir)) {
     const pid = partialOwnerPid(entry, layout.name);
     if (pid !== undefined && !isAlive(pid)) await removeQuietly(path.join(layout.outDir, entry));

@@ -1,0 +1,33 @@
+import { createHash } from "node:crypto";
+import path from "node:path";
+
+/**
+ * Inside a server snapshot `DIR/NAME/`: the roles and tablespaces, one directory-format dump per database, and
+ * the manifest. The manifest lives inside the directory so that one rename commits all of it together.
+ */
+export const GLOBALS_FILE = "globals.sql";
+export const DATABASES_DIR = "databases";
+export const SERVER_MANIFEST_FILE = "manifest.json";
+
+/** Database names that are usable as a directory name as they are; any other gets a digest suffix. */
+const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;
+
+/**
+ * The directory a database's dump goes in, relative to the snapshot: `databases/<name>`, or for a name with
+ * characters a file name should not carry (PostgreSQL allows '/', spaces, any Unicode) the name with those
+ * replaced by '_' plus 8 hex digits of its sha256, so two such names never share a directory.
+ */
+export function databaseDumpDir(database: string): string {
+  if (PLAIN_NAME.test(database)) return path.posix.join(DATABASES_DIR, database);
+  const readable = database
+    .replace(/[^A-Za-z0-9_-]/g, "_")
+    .replace(/^[_-]+/, "")
+    .slice(0, 80);
+  const digest = createHash("sha256").update(database, "utf8").digest("hex").slice(0, 8);
+  return path.posix.join(DATABASES_DIR, `${readable === "" ? "db" : readable}.${digest}`);
+}
+
+/** `DIR/NAME/manifest.json` for a server snapshot at `DIR/NAME`. */
+export function serverManifestPath(snapshotPath: string): string {
+  return path.join(snapshotPath, SERVER_MANIFEST_FILE);
+}
