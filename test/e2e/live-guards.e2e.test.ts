@@ -209,7 +209,7 @@ describe("e2e: guards that follow the live release", function () {
     await setTags(stack, "v1.4.1");
   });
 
-  it("a failed check after a migration leaves the release and prints the rollback with the restore", async () => {
+  it("a failed check after a migration leaves the release and prints the rollback with the restore; a revert is refused", async () => {
     const before = helmRevisions().at(-1)!;
     await setFixtureMode({ readyNever: true });
     await setTags(stack, "v1.5.0");
@@ -238,6 +238,16 @@ describe("e2e: guards that follow the live release", function () {
         /runbook rollback --stack e2e-live-guards --to last-good --restore-snapshot \S+ --yes/,
       );
       assert.strictEqual(deployedImages().api, image("api", "v1.5.0"), "the release must stay on the migrated schema");
+      // A git revert of the stack file to v1.4.1 (which ran with schema 1) is refused by preflight's schema guard.
+      const revisionNow = helmRevisions().at(-1)!.revision;
+      await setTags(stack, "v1.4.1");
+      const reverted = await up(stack);
+      assert.ok(reverted.error, "the downgrade across the migration should have been refused");
+      assert.match(String(reverted.error), /schema-guard/);
+      assert.match(String(reverted.error), /live schema is 2, newer than 1, the schema v1\.4\.1 last ran with/);
+      assert.match(String(reverted.error), /runbook rollback --stack e2e-live-guards/);
+      assert.strictEqual(helmRevisions().at(-1)!.revision, revisionNow, "the refused up touched the release");
+      assert.strictEqual(deployedImages().api, image("api", "v1.5.0"));
     } finally {
       await withDb((db) => db.query("delete from schema_migrations where version = 2"));
       await setTags(stack, "v1.4.1");
