@@ -24,7 +24,7 @@ describe("snapshot: the schema version and the dump come from one database snaps
   const databases = postgresSuite();
 
   it("a migration committed between the version read and the dump is in neither", async () => {
-    const db = await databases.seeded("rr_schema_consistency");
+    const db = await databases.seeded("rr_schema_snap");
     // What a concurrent migration does: commits a new schema version while the snapshot is being taken.
     const migrate =
       `PGPASSWORD='${ADMIN.password}' '${realTool("psql")}' -h ${PG_HOST} -p ${PG_PORT} -U ${ADMIN.user} -d ${db} ` +
