@@ -7,20 +7,8 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { runRestore } from "../../src/lib/rollback/run-restore";
-import {
-  buildCli,
-  createDatabase,
-  dropDatabase,
-  dsnFor,
-  realTool,
-  recordedCalls,
-  removeTempDirs,
-  requirePostgres,
-  runCli,
-  seedDatabase,
-  tempDir,
-  toolWrapper,
-} from "../support/postgres";
+import { dsnFor, realTool, recordedCalls, runCli, tempDir, toolWrapper } from "../support/postgres";
+import { postgresSuite } from "../support/postgresSuite";
 
 const REDIS_URL = "redis://:redis-test-pw@127.0.0.1:16379";
 const UNRELATED = "RUNBOOK_TEST_UNRELATED_VARIABLE";
@@ -70,17 +58,11 @@ function names(log: string): string[] {
 
 describe("child processes get an allowlisted environment", function () {
   this.timeout(120_000);
+  const { seeded } = postgresSuite();
   let database: string;
 
   before(async () => {
-    await requirePostgres();
-    await buildCli();
-    database = await createDatabase("rr_childenv");
-    await seedDatabase(database);
-  });
-  after(async () => {
-    await dropDatabase(database);
-    removeTempDirs();
+    database = await seeded("rr_childenv");
   });
 
   it("pg_dump, pg_restore and redis-cli get none of PG_DSN, REGISTRY_PASSWORD, RUNBOOK_REDIS_URL or an unrelated variable", async () => {

@@ -4,20 +4,8 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
-import {
-  buildCli,
-  createDatabase,
-  dropDatabase,
-  dsnFor,
-  realTool,
-  recordedCalls,
-  removeTempDirs,
-  requirePostgres,
-  runCli,
-  seedDatabase,
-  tempDir,
-  toolWrapper,
-} from "../support/postgres";
+import { dsnFor, realTool, recordedCalls, runCli, tempDir, toolWrapper } from "../support/postgres";
+import { postgresSuite } from "../support/postgresSuite";
 
 /** test/services/redis.sh's server. */
 const REDIS = { port: 16379, password: "redis-test-pw" } as const;
@@ -103,23 +91,17 @@ const EM_SECRETS = "/api/v1/namespaces/em/secrets";
 
 describe("runbook snapshot with companion backups: Kubernetes Secrets (fake API server) and Redis (real server)", function () {
   this.timeout(120_000);
+  const { seeded } = postgresSuite();
   let database: string;
   let kube: FakeKubeApi;
 
   before(async function () {
-    await requirePostgres();
     try {
       assert.equal(redisCli(REDIS.port, REDIS.password, "ping"), "PONG");
     } catch {
       throw new Error(`no Redis on 127.0.0.1:${REDIS.port}: run \`bash test/services/redis.sh start\` first`);
     }
-    await buildCli();
-    database = await createDatabase("rr_companions");
-    await seedDatabase(database);
-  });
-  after(async () => {
-    await dropDatabase(database);
-    removeTempDirs();
+    database = await seeded("rr_companions");
   });
   beforeEach(async () => {
     redisCli(REDIS.port, REDIS.password, "flushall");

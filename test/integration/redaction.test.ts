@@ -1,29 +1,16 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import {
-  buildCli,
-  createDatabase,
-  dropDatabase,
-  dsnFor,
-  removeTempDirs,
-  requirePostgres,
-  runCli,
-  tempDir,
-} from "../support/postgres";
+import { dsnFor, runCli, tempDir } from "../support/postgres";
+import { postgresSuite } from "../support/postgresSuite";
 
 describe("secrets in CLI errors (real PostgreSQL, a redis-cli stand-in)", function () {
   this.timeout(120_000);
+  const databases = postgresSuite();
   let database: string;
 
   before(async () => {
-    await requirePostgres();
-    await buildCli();
-    database = await createDatabase("rr_redact");
-  });
-  after(async () => {
-    await dropDatabase(database);
-    removeTempDirs();
+    database = await databases.created("rr_redact");
   });
 
   it("a redis-cli failure quoting the Redis password reaches the operator redacted", async () => {

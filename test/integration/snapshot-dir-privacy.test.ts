@@ -1,31 +1,16 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import {
-  buildCli,
-  createDatabase,
-  dropDatabase,
-  dsnFor,
-  removeTempDirs,
-  requirePostgres,
-  runCli,
-  seedDatabase,
-  tempDir,
-} from "../support/postgres";
+import { dsnFor, runCli, tempDir } from "../support/postgres";
+import { postgresSuite } from "../support/postgresSuite";
 
 describe("runbook snapshot: an out-dir others can read (real PostgreSQL)", function () {
   this.timeout(120_000);
+  const { seeded } = postgresSuite();
   let database: string;
 
   before(async () => {
-    await requirePostgres();
-    await buildCli();
-    database = await createDatabase("rr_dirmode");
-    await seedDatabase(database);
-  });
-  after(async () => {
-    await dropDatabase(database);
-    removeTempDirs();
+    database = await seeded("rr_dirmode");
   });
 
   const openDir = (): string => {

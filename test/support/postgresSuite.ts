@@ -16,6 +16,8 @@ import {
 } from "./postgres";
 
 export interface SuiteDatabases {
+  /** A fresh, empty database owned by `owner`; dropped after the suite. */
+  created(prefix: string, owner?: string): Promise<string>;
   /** A fresh database owned by `owner` and seeded as `credentials`; dropped after the suite. */
   seeded(prefix: string, owner?: string, credentials?: Credentials): Promise<string>;
   /** Drops these databases, and what restores made from their names, after the suite. */
@@ -33,6 +35,11 @@ export function postgresSuite(): SuiteDatabases {
     for (const db of made) await dropDatabase(db);
   });
   return {
+    async created(prefix: string, owner: string = ADMIN.user): Promise<string> {
+      const db = await createDatabase(prefix, owner);
+      made.push(db);
+      return db;
+    },
     async seeded(prefix: string, owner: string = ADMIN.user, credentials: Credentials = ADMIN): Promise<string> {
       const db = await createDatabase(prefix, owner);
       made.push(db);
