@@ -7,11 +7,9 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { AlexandriaApiFixture, startAlexandriaApi } from "../fixtures/alexandria-api/server";
-import { helmReleaseSecrets, podList } from "../fixtures/alexandria-api/cluster-objects";
-import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
-import { buildCli, dsnFor, runCli, tempDir } from "../support/postgres";
-
-const PROD = { secrets: "/api/v1/namespaces/prod/secrets", pods: "/api/v1/namespaces/prod/pods" };
+import { FakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
+import { buildCli, dsnFor, tempDir } from "../support/postgres";
+import { PROD_RELEASE, runVerify, startProdCluster } from "../support/prodCluster";
 
 /** A `helm` that records its argv and, as a real rollback would, makes the application ready again. */
 function fakeHelm(): { dir: string; calls: () => string[][] } {
@@ -52,12 +50,12 @@ describe("verify: after a failed check, decided by the schema", function () {
   });
   beforeEach(async () => {
     api = await startAlexandriaApi({ readyNever: true });
-    kube = await startFakeKubeApi({
-      [PROD.secrets]: helmReleaseSecrets("alexandria-ee", [
+    kube = await startProdCluster({
+      revisions: [
         { revision: 6, status: "superseded" },
         { revision: 7, status: "deployed" },
-      ]),
-      [PROD.pods]: podList([]),
+      ],
+      pods: [],
     });
     helm = fakeHelm();
   });
@@ -68,19 +66,12 @@ describe("verify: after a failed check, decided by the schema", function () {
 
   const verify = (...extra: string[]) => {
     const opts = kube.cliOptions({ PG_DSN: dsnFor("postgres"), HELM_TEST_FIXTURE_URL: api.url });
-    return runCli(
+    return runVerify(
+      api.url,
       [
-        "verify",
-        "--base-url",
-        api.url,
-        "--expect-tier",
-        "enterprise",
         "--ready-timeout",
         "2",
-        "--namespace",
-        "prod",
-        "--release",
-        "alexandria-ee",
+        ...PROD_RELEASE,
         "--served-before",
         "6",
         "--schema-version-query",

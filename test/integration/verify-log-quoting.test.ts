@@ -1,14 +1,8 @@
 import assert from "node:assert/strict";
 import { AlexandriaApiFixture, startAlexandriaApi } from "../fixtures/alexandria-api/server";
-import { helmReleaseSecrets, podList } from "../fixtures/alexandria-api/cluster-objects";
-import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
-import { buildCli, runCli } from "../support/postgres";
-
-const PROD = {
-  secrets: "/api/v1/namespaces/prod/secrets",
-  pods: "/api/v1/namespaces/prod/pods",
-  logOf: (pod: string) => `/api/v1/namespaces/prod/pods/${pod}/log`,
-};
+import { FakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
+import { buildCli } from "../support/postgres";
+import { PROD, PROD_RELEASE, runVerify, startProdCluster } from "../support/prodCluster";
 
 describe("verify: api-logs quotes no application values (fake API server)", function () {
   this.timeout(60_000);
@@ -21,9 +15,9 @@ describe("verify: api-logs quotes no application values (fake API server)", func
   });
   beforeEach(async () => {
     api = await startAlexandriaApi();
-    kube = await startFakeKubeApi({
-      [PROD.secrets]: helmReleaseSecrets("alexandria-ee", [{ revision: 7, status: "deployed" }]),
-      [PROD.pods]: podList([{ name: "alexandria-ee-api-1" }]),
+    kube = await startProdCluster({
+      revisions: [{ revision: 7, status: "deployed" }],
+      pods: [{ name: "alexandria-ee-api-1" }],
     });
   });
   afterEach(async () => {
@@ -37,21 +31,7 @@ describe("verify: api-logs quotes no application values (fake API server)", func
       'level=info msg="listening"\n' +
         "ERROR db connect failed password=hunter2 dsn=postgres://u:s3cret@h/db token=eyJabc.def\n",
     );
-    const run = await runCli(
-      [
-        "verify",
-        "--base-url",
-        api.url,
-        "--expect-tier",
-        "enterprise",
-        "--namespace",
-        "prod",
-        "--release",
-        "alexandria-ee",
-        "--json",
-      ],
-      kube.cliOptions(),
-    );
+    const run = await runVerify(api.url, [...PROD_RELEASE, "--json"], kube.cliOptions());
     assert.equal(run.code, 1, run.stdout + run.stderr);
     const logs = (run.json?.checks as { name: string; ok: boolean; detail: string }[]).find(
       (c) => c.name === "api-logs",

@@ -3,12 +3,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AlexandriaApiFixture, startAlexandriaApi } from "../fixtures/alexandria-api/server";
-import { helmReleaseSecrets, podList } from "../fixtures/alexandria-api/cluster-objects";
+import { podList } from "../fixtures/alexandria-api/cluster-objects";
 import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
 import { assessLicense } from "../../src/lib/verify/license";
 import { findStartupErrors, maskUrlPasswords } from "../../src/lib/verify/startup-errors";
 import { readContainerLogs } from "../../src/lib/kube";
 import { buildCli, CliRun, runCli } from "../support/postgres";
+import { PROD, PROD_RELEASE, runVerify, startProdCluster } from "../support/prodCluster";
 
 function json(run: CliRun): {
   ok: boolean;
@@ -41,8 +42,7 @@ describe("verify (CLI against the Alexandria API fixture)", function () {
     await api.close();
   });
 
-  const verify = (...extra: string[]) =>
-    runCli(["verify", "--base-url", api.url, "--expect-tier", "enterprise", ...extra]);
+  const verify = (...extra: string[]) => runVerify(api.url, extra);
 
   it("passes a healthy upgrade and prints PASS per check, SKIP for api-logs without a release", async () => {
     const run = await verify();
@@ -94,16 +94,7 @@ describe("verify (CLI against the Alexandria API fixture)", function () {
 
   it("fails `ready` when nothing listens, within the bound", async () => {
     await api.close();
-    const run = await runCli([
-      "verify",
-      "--base-url",
-      api.url,
-      "--expect-tier",
-      "enterprise",
-      "--ready-timeout",
-      "1",
-      "--json",
-    ]);
+    const run = await verify("--ready-timeout", "1", "--json");
     api = await startAlexandriaApi();
     assert.strictEqual(run.code, 1);
     assert.match(check(run, "ready").detail, /ECONNREFUSED/);
@@ -272,13 +263,6 @@ describe("verify (CLI against the Alexandria API fixture)", function () {
   });
 });
 
-/** The API paths verify reads in namespace prod. */
-const PROD = {
-  secrets: "/api/v1/namespaces/prod/secrets",
-  pods: "/api/v1/namespaces/prod/pods",
-  logOf: (pod: string) => `/api/v1/namespaces/prod/pods/${pod}/log`,
-};
-
 describe("verify: api-logs through the Kubernetes API (fake API server)", function () {
   this.timeout(60_000);
   let api: AlexandriaApiFixture;
@@ -286,13 +270,13 @@ describe("verify: api-logs through the Kubernetes API (fake API server)", functi
 
   beforeEach(async () => {
     api = await startAlexandriaApi();
-    kube = await startFakeKubeApi(
+    kube = await startProdCluster(
       {
-        [PROD.secrets]: helmReleaseSecrets("alexandria-ee", [
+        revisions: [
           { revision: 6, status: "superseded" },
           { revision: 7, status: "deployed" },
-        ]),
-        [PROD.pods]: podList([{ name: "alexandria-ee-api-1" }]),
+        ],
+        pods: [{ name: "alexandria-ee-api-1" }],
       },
       ["fake", "prod-cluster"],
     );
@@ -303,24 +287,7 @@ describe("verify: api-logs through the Kubernetes API (fake API server)", functi
   });
 
   const verifyWithLogs = (...extra: string[]) =>
-    runCli(
-      [
-        "verify",
-        "--base-url",
-        api.url,
-        "--expect-tier",
-        "enterprise",
-        "--namespace",
-        "prod",
-        "--release",
-        "alexandria-ee",
-        "--log-lines",
-        "20",
-        "--json",
-        ...extra,
-      ],
-      kube.cliOptions(),
-    );
+    runVerify(api.url, [...PROD_RELEASE, "--log-lines", "20", "--json", ...extra], kube.cliOptions());
 
   it("passes clean logs and asks the API server exactly what the runbook does", async () => {
     kube.answer(PROD.logOf("alexandria-ee-api-1"), 'level=info msg="listening on :8080"\n0 errors\n');
@@ -364,21 +331,7 @@ describe("verify: api-logs through the Kubernetes API (fake API server)", functi
     await kube.close();
     kube = await startFakeKubeApi();
     try {
-      const run = await runCli(
-        [
-          "verify",
-          "--base-url",
-          api.url,
-          "--expect-tier",
-          "enterprise",
-          "--namespace",
-          "prod",
-          "--release",
-          "alexandria-ee",
-          "--json",
-        ],
-        { env: { KUBECONFIG: kubeconfig } },
-      );
+      const run = await runVerify(api.url, [...PROD_RELEASE, "--json"], { env: { KUBECONFIG: kubeconfig } });
       assert.strictEqual(run.code, 1);
       assert.match(
         check(run, "api-logs").detail,
