@@ -66,7 +66,8 @@ describe("release inputs: one digest over everything the release is made of", ()
   });
 });
 
-describe("convergence: does the live release run the stack's target?", () => {
+/** The stack's target (api v1.4.1, chart 1.4.0) and revision 6, deployed from it, serving `liveTags`. */
+function targetAndLive(liveTags: Record<string, string>) {
   const desired = {
     description: "release-runbook: tier starter, chart 1.4.0, api=v1.4.1; inputs abc",
     chartVersion: "1.4.0",
@@ -77,8 +78,13 @@ describe("convergence: does the live release run the stack's target?", () => {
     status: "deployed",
     chartVersion: "1.4.0",
     description: desired.description,
-    imageTags: { api: "v1.4.1", orchestrator: "v1.4.1" },
+    imageTags: liveTags,
   };
+  return { desired, live };
+}
+
+describe("convergence: does the live release run the stack's target?", () => {
+  const { desired, live } = targetAndLive({ api: "v1.4.1", orchestrator: "v1.4.1" });
 
   it("in sync: deployed, made by this target, serving its tags", () => {
     assert.deepStrictEqual(assessConvergence(live, desired), { inSync: true, reasons: [] });
@@ -150,19 +156,8 @@ describe("Helm's release record", () => {
 });
 
 describe("release guard keys", () => {
-  const desired = {
-    digest: "abc",
-    description: "release-runbook: tier starter, chart 1.4.0, api=v1.4.1; inputs abc",
-    chartVersion: "1.4.0",
-    imageTags: { api: "v1.4.1" },
-  };
-  const live: LiveRelease = {
-    revision: 6,
-    status: "deployed",
-    chartVersion: "1.4.0",
-    description: desired.description,
-    imageTags: { api: "v1.4.1" },
-  };
+  const { desired: target, live } = targetAndLive({ api: "v1.4.1" });
+  const desired = { digest: "abc", ...target };
 
   it("in sync: the live key is constant whatever the revision, and nothing is re-applied", () => {
     const a = releaseGuard(desired, live);
