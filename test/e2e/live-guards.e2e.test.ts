@@ -7,24 +7,22 @@ import * as assert from "assert";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as path from "node:path";
 import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
-import { Client } from "pg";
 import {
   deployedImages,
   firstInstallStack,
   helmRevisions,
+  image,
   makeProjectCopy,
   manifests,
   NAMESPACE,
-  REGISTRY,
   RELEASE,
   REPO,
   removeProjectCopy,
   setFixtureMode,
   setTags,
   up,
+  withDb,
 } from "./support/project";
-
-const image = (component: string, tag: string) => `${REGISTRY}/alexandria/${component}:${tag}`;
 
 /** The URN suffixes of the resources the engine created, updated or replaced in an up. */
 function changedResources(events: readonly EngineEvent[]): string[] {
@@ -35,16 +33,6 @@ function changedResources(events: readonly EngineEvent[]): string[] {
 
 const ran = (events: readonly EngineEvent[], suffix: string) =>
   changedResources(events).some((c) => c.endsWith(suffix));
-
-async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
-  const db = new Client({ connectionString: process.env.RUNBOOK_E2E_ADMIN_DSN });
-  await db.connect();
-  try {
-    return await work(db);
-  } finally {
-    await db.end();
-  }
-}
 
 function helm(...args: string[]): string {
   return execFileSync("helm", [...args, "-n", NAMESPACE], { encoding: "utf8" });

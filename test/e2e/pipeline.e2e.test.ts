@@ -10,10 +10,10 @@ import {
   deployedLicenseTier,
   firstInstallStack,
   helmRevisions,
+  image,
   makeProjectCopy,
   manifests,
   NAMESPACE,
-  REGISTRY,
   removeProjectCopy,
   RELEASE,
   REPO,
@@ -24,8 +24,6 @@ import {
   stepOrder,
   up,
 } from "./support/project";
-
-const image = (component: string, tag: string) => `${REGISTRY}/alexandria/${component}:${tag}`;
 
 describe("e2e: the upgrade pipeline with the real engine against a real API server", function () {
   let project: ReturnType<typeof makeProjectCopy>;

@@ -1,6 +1,5 @@
 import * as assert from "assert";
 import * as fs from "node:fs";
-import { Client } from "pg";
 import type { Stack } from "@pulumi/pulumi/automation";
 import {
   deployedImages,
@@ -12,17 +11,8 @@ import {
   setFixtureMode,
   setTags,
   up,
+  withDb,
 } from "./support/project";
-
-async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
-  const db = new Client({ connectionString: process.env.RUNBOOK_E2E_ADMIN_DSN });
-  await db.connect();
-  try {
-    return await work(db);
-  } finally {
-    await db.end();
-  }
-}
 
 const schemaVersion = () =>
   withDb(async (db) => String((await db.query("select max(version) as v from schema_migrations")).rows[0].v));

@@ -4,12 +4,27 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { Client } from "pg";
 
 export const REPO = path.resolve(__dirname, "..", "..", "..");
 export const NAMESPACE = "alexandria";
 export const RELEASE = "alexandria-ee";
 export const REGISTRY = "127.0.0.1:15000";
 export const SCHEMA_QUERY = "select max(version)::text from schema_migrations";
+
+/** The sandbox registry's image of an Alexandria component at `tag`. */
+export const image = (component: string, tag: string) => `${REGISTRY}/alexandria/${component}:${tag}`;
+
+/** Runs `work` with a connection to the sandbox database as its admin, closed afterwards. */
+export async function withDb<T>(work: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: process.env.RUNBOOK_E2E_ADMIN_DSN });
+  await db.connect();
+  try {
+    return await work(db);
+  } finally {
+    await db.end();
+  }
+}
 
 /** Fails the suite at once, with the fix, when the sandbox is not up. */
 export function requireSandbox(): void {
