@@ -9,6 +9,7 @@ import {
 import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
 import { writeKubeconfig } from "../fixtures/alexandria-api/kubeconfig";
 import { buildCli, CliRun, dsnFor, requirePostgres, runCli } from "../support/postgres";
+import { PROD, prodPreflightArgs, startProdCluster } from "../support/prodCluster";
 import { OPEN_REGISTRY, pushTag, requireTestRegistries } from "../support/registry";
 import {
   assessPods,
@@ -260,14 +261,6 @@ describe("preflight (CLI, --skip-cluster) against the test registry and PostgreS
   });
 });
 
-/** The API paths preflight reads in namespace prod. */
-const PROD = {
-  secrets: "/api/v1/namespaces/prod/secrets",
-  dsnSecret: "/api/v1/namespaces/prod/secrets/alexandria-db",
-  pods: "/api/v1/namespaces/prod/pods",
-  deployments: "/apis/apps/v1/namespaces/prod/deployments",
-};
-
 describe("preflight with cluster checks (fake Kubernetes API server)", function () {
   this.timeout(60_000);
   let kube: FakeKubeApi;
@@ -280,19 +273,16 @@ describe("preflight with cluster checks (fake Kubernetes API server)", function 
   });
 
   beforeEach(async () => {
-    kube = await startFakeKubeApi(
+    kube = await startProdCluster(
       {
-        [PROD.secrets]: helmReleaseSecrets("alexandria-ee", [
+        revisions: [
           { revision: 2, status: "superseded" },
           { revision: 10, status: "deployed" },
           { revision: 9, status: "superseded" },
-        ]),
-        [PROD.pods]: podList([
-          { name: "alexandria-ee-api-1" },
-          { name: "alexandria-ee-orchestrator-1", containers: ["orchestrator"] },
-        ]),
-        [PROD.deployments]: alexandriaDeployments("alexandria-ee", "us-docker.pkg.dev/proj/repo/api:v1.2.3"),
-        [PROD.dsnSecret]: secretWith("alexandria-db", { dsn: PG_DSN }),
+        ],
+        pods: [{ name: "alexandria-ee-api-1" }, { name: "alexandria-ee-orchestrator-1", containers: ["orchestrator"] }],
+        runningApi: "us-docker.pkg.dev/proj/repo/api:v1.2.3",
+        dsn: PG_DSN,
       },
       ["fake", "gke_proj_us-central1_prod"],
     );
@@ -301,20 +291,14 @@ describe("preflight with cluster checks (fake Kubernetes API server)", function 
 
   const preflight = (target: string, ...extra: string[]) =>
     runCli(
-      [
-        "preflight",
-        "--namespace",
-        "prod",
-        "--release",
-        "alexandria-ee",
-        "--image",
-        `api=${REPO}/api:${target}`,
+      prodPreflightArgs(
+        `${REPO}/api:${target}`,
         "--dsn-secret",
         "alexandria-db/dsn",
         ...NO_TLS_HERE,
         "--json",
         ...extra,
-      ],
+      ),
       kube.cliOptions(),
     );
 
@@ -356,18 +340,7 @@ describe("preflight with cluster checks (fake Kubernetes API server)", function 
       secretWith("alexandria-db", { dsn: "postgres://app:in-cluster-pw@alexandria-db.prod.svc:5432/alexandria" }),
     );
     const run = await runCli(
-      [
-        "preflight",
-        "--namespace",
-        "prod",
-        "--release",
-        "alexandria-ee",
-        "--image",
-        `api=${REPO}/api:v1.2.4`,
-        "--dsn-secret",
-        "alexandria-db/dsn",
-        "--json",
-      ],
+      prodPreflightArgs(`${REPO}/api:v1.2.4`, "--dsn-secret", "alexandria-db/dsn", "--json"),
       kube.cliOptions({ PG_DSN }),
     );
     assert.strictEqual(run.code, 0, run.stdout);
@@ -483,20 +456,14 @@ describe("preflight with cluster checks (fake Kubernetes API server)", function 
 
   it("reads every object through the --context given, with that context's credentials", async () => {
     const run = await runCli(
-      [
-        "preflight",
-        "--namespace",
-        "prod",
-        "--release",
-        "alexandria-ee",
+      prodPreflightArgs(
+        `${REPO}/api:v1.2.4`,
         "--context",
         "gke_proj_us-central1_prod",
-        "--image",
-        `api=${REPO}/api:v1.2.4`,
         "--dsn-secret",
         "alexandria-db/dsn",
         "--json",
-      ],
+      ),
       kube.cliOptions(),
     );
     assert.strictEqual(run.code, 0, run.stdout);
@@ -607,10 +574,9 @@ describe("kube functions", function () {
     await requireTestRegistries();
     await requirePostgres();
     await buildCli();
-    const run = await runCli(
-      ["preflight", "--namespace", "prod", "--release", "alexandria-ee", "--image", `api=${REPO}/api:v1.3.0`, "--json"],
-      { env: { PG_DSN, KUBECONFIG: "/nonexistent/kubeconfig" } },
-    );
+    const run = await runCli(prodPreflightArgs(`${REPO}/api:v1.3.0`, "--json"), {
+      env: { PG_DSN, KUBECONFIG: "/nonexistent/kubeconfig" },
+    });
     assert.strictEqual(run.code, 1, run.stdout + run.stderr);
     const out = parse(run);
     for (const name of ["release-revision", "pods-healthy"]) {

@@ -2,15 +2,10 @@ import * as assert from "assert";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {
-  helmReleaseSecrets,
-  podList,
-  secretWith,
-  alexandriaDeployments,
-} from "../fixtures/alexandria-api/cluster-objects";
-import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
+import { FakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
 import { writeKubeconfig } from "../fixtures/alexandria-api/kubeconfig";
 import { buildCli, CliRun, requirePostgres, runCli } from "../support/postgres";
+import { prodPreflightArgs, startProdCluster } from "../support/prodCluster";
 import { OPEN_REGISTRY, pushTag, requireTestRegistries } from "../support/registry";
 
 const REPO = `${OPEN_REGISTRY}/runbook-test`;
@@ -44,12 +39,12 @@ describe("security: no shell, no leaked secrets", function () {
     await buildCli();
   });
   beforeEach(async () => {
-    kube = await startFakeKubeApi(
+    kube = await startProdCluster(
       {
-        "/api/v1/namespaces/prod/secrets": helmReleaseSecrets("alexandria-ee", [{ revision: 1, status: "deployed" }]),
-        "/api/v1/namespaces/prod/pods": podList([{ name: "alexandria-ee-api-1" }]),
-        "/apis/apps/v1/namespaces/prod/deployments": alexandriaDeployments("alexandria-ee", `${REPO}/api:v1.2.3`),
-        "/api/v1/namespaces/prod/secrets/alexandria-db": secretWith("alexandria-db", { dsn: dsn("127.0.0.1:55432") }),
+        revisions: [{ revision: 1, status: "deployed" }],
+        pods: [{ name: "alexandria-ee-api-1" }],
+        runningApi: `${REPO}/api:v1.2.3`,
+        dsn: dsn("127.0.0.1:55432"),
       },
       ["fake", SHELL_CONTEXT],
     );
@@ -79,23 +74,17 @@ describe("security: no shell, no leaked secrets", function () {
 
   it("passes shell syntax in --context and --acknowledge to the kube client and the gate as plain text", async () => {
     const run = await runCli(
-      [
-        "preflight",
-        "--namespace",
-        "prod",
-        "--release",
-        "alexandria-ee",
+      prodPreflightArgs(
+        `${REPO}/api:v1.2.4`,
         "--context",
         SHELL_CONTEXT,
-        "--image",
-        `api=${REPO}/api:v1.2.4`,
         "--dsn-secret",
         "alexandria-db/dsn",
         "--protected",
         "--acknowledge",
         "v1.2.4`touch /tmp/pwned3`",
         "--json",
-      ],
+      ),
       kube.cliOptions(),
     );
     // The context was looked up by its literal name: the requests carry that context's token.
@@ -137,26 +126,14 @@ describe("security: no shell, no leaked secrets", function () {
         { name: "exec", server: kube.url, user: { exec: { command: process.execPath, args: [plugin, seenEnv] } } },
       ]);
       const registryPassword = "registry-pw-7f3a";
-      const run = await runCli(
-        [
-          "preflight",
-          "--namespace",
-          "prod",
-          "--release",
-          "alexandria-ee",
-          "--image",
-          `api=${REPO}/api:v1.2.4`,
-          "--json",
-        ],
-        {
-          env: {
-            KUBECONFIG: kubeconfig,
-            PG_DSN: dsn("127.0.0.1:55432"),
-            REGISTRY_USERNAME: "runbook",
-            REGISTRY_PASSWORD: registryPassword,
-          },
+      const run = await runCli(prodPreflightArgs(`${REPO}/api:v1.2.4`, "--json"), {
+        env: {
+          KUBECONFIG: kubeconfig,
+          PG_DSN: dsn("127.0.0.1:55432"),
+          REGISTRY_USERNAME: "runbook",
+          REGISTRY_PASSWORD: registryPassword,
         },
-      );
+      });
       assert.ok(
         kube.requests().some((r) => r.tokenOf === "exec-plugin"),
         `the API server never saw the plugin's token:\n${run.stdout}${run.stderr}`,
@@ -213,17 +190,7 @@ describe("security: no shell, no leaked secrets", function () {
 
     it("when the DSN comes from the cluster Secret and the password is wrong", async () => {
       const run = await runCli(
-        [
-          "preflight",
-          "--namespace",
-          "prod",
-          "--release",
-          "alexandria-ee",
-          "--image",
-          `api=${REPO}/api:v1.2.4`,
-          "--dsn-secret",
-          "alexandria-db/dsn",
-        ],
+        prodPreflightArgs(`${REPO}/api:v1.2.4`, "--dsn-secret", "alexandria-db/dsn"),
         kube.cliOptions(),
       );
       assert.strictEqual(run.code, 1);
