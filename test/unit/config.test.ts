@@ -261,10 +261,54 @@ describe("config validation", () => {
     );
   });
 
-  for (const stack of ["dev", "prod"]) {
+  it("promoteFrom names the lower stack; without it there is no gate", () => {
+    assert.deepStrictEqual(validate(validRawValues()).config.promotion, { from: undefined, override: undefined });
+    const { config } = validate(validRawValues({ promoteFrom: "organization/release-runbook/staging" }));
+    assert.strictEqual(config.promotion.from, "organization/release-runbook/staging");
+    assertProblem(validRawValues({ promoteFrom: "unit" }), "promoteFrom", /is this stack/);
+    assertProblem(validRawValues({ promoteFrom: "stag ing" }), "promoteFrom", /not a stack name/);
+  });
+
+  it("promotionOverride and promotionOverrideReason come together and name the exact target", () => {
+    const { config, warnings } = validate(
+      validRawValues({ promoteFrom: "staging", promotionOverride: "v1.4.0", promotionOverrideReason: "CVE hotfix" }),
+    );
+    assert.deepStrictEqual(config.promotion.override, { target: "v1.4.0", reason: "CVE hotfix" });
+    assert.deepStrictEqual(warnings, []);
+    // The chart version names the target too (the fixture chart is 1.4.0 as well, so name it through a tag change).
+    const byChart = validate(
+      validRawValues({
+        promoteFrom: "staging",
+        imageTags: { api: "v1.4.1", orchestrator: "v1.4.1", dashboard: "v1.4.1" },
+        promotionOverride: "1.4.0",
+        promotionOverrideReason: "chart fix",
+      }),
+    );
+    assert.strictEqual(byChart.config.promotion.override?.target, "1.4.0");
+    assertProblem(
+      validRawValues({ promoteFrom: "staging", promotionOverride: "v1.4.0" }),
+      "promotionOverrideReason",
+      /is required with promotionOverride/,
+    );
+    assertProblem(
+      validRawValues({ promoteFrom: "staging", promotionOverrideReason: "hotfix" }),
+      "promotionOverride",
+      /is required with promotionOverrideReason/,
+    );
+    assertProblem(
+      validRawValues({ promoteFrom: "staging", promotionOverride: "v1.3.9", promotionOverrideReason: "hotfix" }),
+      "promotionOverride",
+      /names v1\.3\.9, but the target is api v1\.4\.0, chart 1\.4\.0/,
+    );
+    const alone = validate(validRawValues({ promotionOverride: "v1.4.0", promotionOverrideReason: "hotfix" }));
+    assert.ok(alone.warnings.some((w) => /promotionOverride: has no effect without promoteFrom/.test(w)));
+  });
+
+  for (const stack of ["dev", "staging", "prod"]) {
     it(`the committed Pulumi.${stack}.yaml is valid`, () => {
       const { config } = validateConfig(rawConfig(stackFileValues(stack)), { ...ctx, stack });
-      assert.strictEqual(config.tier, stack === "prod" ? "enterprise" : "starter");
+      assert.strictEqual(config.tier, stack === "dev" ? "starter" : "enterprise");
+      assert.strictEqual(config.promotion.from, { dev: undefined, staging: "dev", prod: "staging" }[stack]);
       assert.strictEqual(config.gate.protected, stack === "prod");
       assert.strictEqual(config.chart.kind, "repository");
       assert.strictEqual(config.chart.version, "1.4.2");

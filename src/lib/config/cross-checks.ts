@@ -14,6 +14,10 @@ export interface KeysToRelate {
   readonly snapshotJobs: number;
   readonly acknowledgeUpgrade?: string;
   readonly apiTag?: string;
+  readonly chartVersion?: string;
+  readonly promoteFrom?: string;
+  readonly promotionOverride?: string;
+  readonly promotionOverrideReason?: string;
 }
 
 export function crossCheck(r: Reader, raw: RawConfig, keys: KeysToRelate): void {
@@ -39,5 +43,36 @@ export function crossCheck(r: Reader, raw: RawConfig, keys: KeysToRelate): void 
       `${r.key("acknowledgeUpgrade")}: acknowledges ${ack} but the target api tag is ` +
         `${keys.apiTag}; it only counts for that exact target`,
     );
+  }
+  checkPromotionOverride(r, keys);
+}
+
+/** promotionOverride and its reason come together, name this exact target, and only mean something with promoteFrom. */
+function checkPromotionOverride(r: Reader, keys: KeysToRelate): void {
+  const { promotionOverride: override, promotionOverrideReason: reason } = keys;
+  if (override !== undefined && reason === undefined) {
+    r.problem(
+      "promotionOverrideReason",
+      "is required with promotionOverride: say why this target skips the lower stack " +
+        "(`pulumi config set promotionOverrideReason 'CVE-2026-1234 hotfix, INC-812'`); it is kept in the stack's outputs",
+    );
+  }
+  if (reason !== undefined && override === undefined) {
+    r.problem(
+      "promotionOverride",
+      "is required with promotionOverrideReason: set it to the exact target api tag or chart version it lets through",
+    );
+  }
+  if (override === undefined) return;
+  const names = [keys.apiTag, keys.chartVersion].filter((n): n is string => n !== undefined);
+  if (names.length > 0 && !names.includes(override)) {
+    r.problem(
+      "promotionOverride",
+      `names ${override}, but the target is api ${keys.apiTag ?? "(none)"}, chart ${keys.chartVersion ?? "(none)"}; ` +
+        "an override counts only for that exact target: set it to the target's api tag or chart version, or remove it",
+    );
+  }
+  if (keys.promoteFrom === undefined) {
+    r.warnings.push(`${r.key("promotionOverride")}: has no effect without promoteFrom; remove it`);
   }
 }

@@ -84,6 +84,13 @@ export interface RunbookConfig {
     /** Why a protected stack may connect with an sslmode weaker than verify-full; absent refuses it. */
     readonly allowUnverifiedDatabaseTls?: string;
   };
+  /** The promotion gate: the lower stack whose verified target this stack may run, and the emergency way past it. */
+  readonly promotion: {
+    /** `promoteFrom`: the stack name as given (`staging`, or `org/release-runbook/staging`); absent: no gate. */
+    readonly from?: string;
+    /** `promotionOverride` + `promotionOverrideReason`: the exact target (api tag or chart version) let through. */
+    readonly override?: { readonly target: string; readonly reason: string };
+  };
   readonly kubeContext?: string;
 }
 
@@ -140,6 +147,9 @@ export namespace RawConfig {
     "acknowledgeUpgrade",
     "destructive",
     "allowUnverifiedDatabaseTls",
+    "promoteFrom",
+    "promotionOverride",
+    "promotionOverrideReason",
     "kubeContext",
   ] as const;
   export const secretKeys = ["pgDsn", "registryPassword", "redisUrl"] as const;

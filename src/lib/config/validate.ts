@@ -73,6 +73,13 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   const destructive = r.boolean("destructive", false);
   const allowUnverifiedDatabaseTls = r.string("allowUnverifiedDatabaseTls");
   const kubeContext = r.string("kubeContext");
+  const promoteFrom = r.string("promoteFrom");
+  if (promoteFrom !== undefined) {
+    const problem = stackNameProblem(promoteFrom, ctx.stack);
+    if (problem !== undefined) r.problem("promoteFrom", problem);
+  }
+  const promotionOverride = r.string("promotionOverride");
+  const promotionOverrideReason = r.string("promotionOverrideReason");
   const schemaVersionQuery = r.string("schemaVersionQuery");
 
   crossCheck(r, raw, {
@@ -84,6 +91,10 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
     snapshotJobs,
     acknowledgeUpgrade,
     apiTag: images.tags.api,
+    chartVersion: chart?.version,
+    promoteFrom,
+    promotionOverride,
+    promotionOverrideReason,
   });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
 
@@ -125,9 +136,30 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
         healthPath: application === "em-runtime" ? EM_RUNTIME_HEALTH_PATH : undefined,
       },
       gate: { protected: isProtected, acknowledgeUpgrade, destructive, allowUnverifiedDatabaseTls },
+      promotion: {
+        from: promoteFrom,
+        override:
+          promotionOverride === undefined || promotionOverrideReason === undefined
+            ? undefined
+            : { target: promotionOverride, reason: promotionOverrideReason },
+      },
       kubeContext,
     },
   };
+}
+
+/**
+ * Why `promoteFrom` cannot name a stack: Pulumi's `stack`, `project/stack` or `org/project/stack`, and never
+ * this stack itself. Undefined when it can.
+ */
+function stackNameProblem(name: string, stack: string): string | undefined {
+  if (!/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/.test(name)) {
+    return `'${name}' is not a stack name; give it as \`pulumi stack ls\` shows it, e.g. staging or acme/release-runbook/staging`;
+  }
+  if (name === stack) {
+    return `'${name}' is this stack; name the lower stack it promotes from (prod from staging, staging from dev)`;
+  }
+  return undefined;
 }
 
 /** Inline site values: an object merged over the values files. */
