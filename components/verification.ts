@@ -112,10 +112,16 @@ export function summariseChecks(checks: readonly VerificationCheck[]): string {
     .join(" ");
 }
 
-export function parseVerification(stdout: string): { ok: boolean; checks: VerificationCheck[] } {
+export function parseVerification(stdout: string): {
+  ok: boolean;
+  checks: VerificationCheck[];
+  finishedAt?: string;
+} {
   const json = parseRunbookJson(stdout, "verify");
   const checks = Array.isArray(json.checks) ? (json.checks as VerificationCheck[]) : [];
-  return { ok: json.ok === true, checks };
+  // Absent in the state of a verification run before `runbook verify` reported it.
+  const finishedAt = typeof json.finishedAt === "string" ? json.finishedAt : undefined;
+  return { ok: json.ok === true, checks, ...(finishedAt === undefined ? {} : { finishedAt }) };
 }
 
 /**
@@ -125,6 +131,8 @@ export function parseVerification(stdout: string): { ok: boolean; checks: Verifi
 export class Verification extends pulumi.ComponentResource {
   public readonly checks: pulumi.Output<VerificationCheck[]>;
   public readonly summary: pulumi.Output<string>;
+  /** When `runbook verify` finished (ISO 8601); undefined for a run recorded before it said. */
+  public readonly finishedAt: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: VerificationArgs, opts?: pulumi.ComponentResourceOptions) {
     if (!/^https?:\/\//.test(args.baseUrl)) {
@@ -159,6 +167,7 @@ export class Verification extends pulumi.ComponentResource {
     );
     this.checks = run.stdout.apply((out) => parseVerification(out).checks);
     this.summary = this.checks.apply(summariseChecks);
-    this.registerOutputs({ checks: this.checks, summary: this.summary });
+    this.finishedAt = run.stdout.apply((out) => parseVerification(out).finishedAt);
+    this.registerOutputs({ checks: this.checks, summary: this.summary, finishedAt: this.finishedAt });
   }
 }

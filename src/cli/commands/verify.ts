@@ -42,7 +42,7 @@ Options:
   --release NAME             the Helm release name, e.g. alexandria-ee
   --context NAME             kubeconfig context (default: the current context)
   --log-lines N              how many log lines per api container (default 50)
-  --json                     print one JSON object: {ok, checks: [{name, ok, detail, warning?, skipped?}], wayBack?,
+  --json                     print one JSON object: {ok, checks: [{name, ok, detail, warning?, skipped?}], finishedAt, wayBack?,
                              afterFailure?}
 
 After a failed check (with --namespace and --release), decided by the schema:
@@ -103,7 +103,8 @@ export const verifyCommand: CliCommand = {
         lines.push("The way back:", ...(report.wayBack ?? []).map((l) => `  ${l}`));
       }
     }
-    return { ok: report.ok, json: { ...report }, text: lines.join("\n") };
+    // When the checks finished: a stack that promotes from this one reports when its target was verified.
+    return { ok: report.ok, json: { ...report, finishedAt: new Date().toISOString() }, text: lines.join("\n") };
   },
 };
 
