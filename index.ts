@@ -1,10 +1,13 @@
 import { loadConfig } from "./components/config";
 import { observeLiveRelease } from "./components/liveRelease";
+import { gatePromotion, verifiedTargetsOutput } from "./components/promotion";
 import { targetVersions, UpgradePipeline } from "./components/upgradePipeline";
 
-// Async so that the live release is read before anything is registered: every guard is keyed to it.
+// Async so that the live release is read before anything is registered: every guard is keyed to it. A
+// target the lower stack (promoteFrom) has not verified is refused before the pipeline exists.
 export = async () => {
   const config = loadConfig(__dirname);
+  const promotion = await gatePromotion(config);
   const observation = await observeLiveRelease(config, __dirname);
   const pipeline = new UpgradePipeline(config.releaseName, { config, observation });
   return {
@@ -20,5 +23,7 @@ export = async () => {
     snapshotPath: pipeline.snapshot.path,
     snapshotSha256: pipeline.snapshot.sha256,
     verification: pipeline.verification.summary,
+    verifiedTargets: verifiedTargetsOutput(config, pipeline),
+    promotion,
   };
 };

@@ -35,8 +35,12 @@ export const CANNED_STDOUT: Record<string, string> = {
       { name: "ready", ok: true, detail: "200" },
       { name: "license", ok: true, detail: "enterprise", warning: "expires in 12 days" },
     ],
+    finishedAt: "2026-11-29T14:02:11.000Z",
   }),
 };
+
+/** The outputs of other stacks, by the name a StackReference gives; tests set what a lower stack exports. */
+export const STACK_OUTPUTS: Record<string, Record<string, unknown>> = {};
 
 /**
  * Installs Pulumi mocks that record every resource and answer every `call` with an error: the program
@@ -63,6 +67,12 @@ export function installMocks(project = "release-runbook", stack = "unit"): Recor
           state.stderr = "";
         }
         if (args.type === "random:index/randomId:RandomId") state.hex = "0a1b2c3d";
+        if (args.type === "pulumi:pulumi:StackReference") {
+          const outputs = STACK_OUTPUTS[String(args.inputs.name)];
+          if (outputs === undefined) throw new Error(`unknown stack ${args.inputs.name}`);
+          state.outputs = outputs;
+          state.secretOutputNames = [];
+        }
         if (args.type === "kubernetes:helm.sh/v3:Release") {
           state.status = {
             revision: 4,
