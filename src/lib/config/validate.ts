@@ -149,7 +149,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
 }
 
 /**
- * Why `promoteFrom` cannot name a stack: Pulumi's `stack`, `project/stack` or `org/project/stack`, and never
+ * Why `promoteFrom` cannot name a stack: Pulumi's `stack` (this project), `org/stack` or `org/project/stack`, and never
  * this stack itself. Undefined when it can.
  */
 function stackNameProblem(name: string, stack: string): string | undefined {
