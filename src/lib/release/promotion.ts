@@ -19,6 +19,8 @@ export interface VerifiedTarget extends PromotionTarget {
   readonly verifiedAt?: string;
   /** The Helm revision the checks ran against. */
   readonly releaseRevision: number;
+  /** The tier it ran with: recorded, not compared (dev runs starter, staging the tier prod runs). */
+  readonly tier?: string;
 }
 
 /** `promotionOverride` and `promotionOverrideReason`: an emergency target let through without the lower stack. */
