@@ -67,7 +67,7 @@ describe("e2e: a stack runs only what the stack it promotes from verified", func
     assert.strictEqual(deployedImages().api, image("api", "v1.4.1"));
   });
 
-  it("accepts v1.5.0 with the override naming it, and keeps the reason in the outputs", async () => {
+  it("accepts v1.5.0 with the override naming it, and keeps the reason in the outputs and the history", async () => {
     await setTags(prod, "v1.5.0");
     await prod.setAllConfig({
       "release-runbook:promotionOverride": { value: "v1.5.0" },
@@ -81,6 +81,10 @@ describe("e2e: a stack runs only what the stack it promotes from verified", func
     assert.strictEqual(outputs.promotion.value, "overridden: e2e hotfix INC-1");
     assert.strictEqual(outputs.verifiedTargets.value.imageTags.api, "v1.5.0");
     assert.strictEqual(deployedImages().api, image("api", "v1.5.0"));
+    // The stack's history keeps the reason with the update that used it.
+    const [latest] = await prod.history(1);
+    assert.strictEqual(latest.result, "succeeded");
+    assert.strictEqual(latest.config?.["release-runbook:promotionOverrideReason"]?.value, "e2e hotfix INC-1");
   });
 
   after(() => removeProjectCopy(project));
