@@ -37,7 +37,10 @@ export function findStartupErrors(
   return found;
 }
 
-/** Log lines can quote connection strings: mask any `scheme://user:password@` before a line is printed. */
+/**
+ * Log lines can quote connection strings: mask any `scheme://user:password@` (Redis's `redis://:password@`
+ * too) before a line is printed.
+ */
 export function maskUrlPasswords(line: string): string {
-  return line.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@]+@/gi, "$1***@");
+  return line.replace(/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@]+@/gi, "$1***@");
 }
