@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { applicationChecksFor, Preflight } from "./preflight";
 import { PostgresSnapshot } from "./postgresSnapshot";
 import { TieredRelease } from "./tieredRelease";
-import { logComponentsFor, Verification } from "./verification";
+import { hasNoLogSource, logComponentsFor, Verification } from "./verification";
 import type { RunbookConfig } from "../src/lib/config/schema";
 import type { LiveObservation } from "./liveRelease";
 
@@ -166,6 +166,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         logLines: c.verification.logLines,
         healthPath: c.verification.healthPath,
         logComponents: logComponentsFor(c.profile),
+        noLogSource: hasNoLogSource(c.profile),
         kubeContext: c.kubeContext,
         onFailure: {
           autoRollback: c.helm.autoRollback,

@@ -29,6 +29,8 @@ export interface VerificationArgs {
    * container's. Default: the api container's (Alexandria EE).
    */
   readonly logComponents?: readonly string[];
+  /** The application has no log source: the log check is reported skipped, saying so. Default false. */
+  readonly noLogSource?: boolean;
   /** em-runtime: the health path checked instead of Alexandria's endpoints. Default: none. */
   readonly healthPath?: string;
   /** kubeconfig context. Default: the current context. */
@@ -77,6 +79,11 @@ export function logComponentsFor(profile: Profile): string[] | undefined {
   return components.length === 0 ? undefined : components;
 }
 
+/** Whether the profile names no log source at all: verification then says its log check was skipped. */
+export function hasNoLogSource(profile: Profile): boolean {
+  return profile.logSources.length === 0;
+}
+
 /** Builds the `runbook verify` call; `firstInstall` picks a constant switch, never text from config. */
 export function verifyInvocation(
   args: VerificationArgs,
@@ -99,10 +106,9 @@ export function verifyInvocation(
       namespace: logLines > 0 ? args.namespace : undefined,
       release: logLines > 0 ? args.releaseName : undefined,
       "log-lines": logLines > 0 ? String(logLines) : undefined,
+      // Also with logLines 0: each component's check then says it was skipped, under its own name.
       "log-components":
-        logLines > 0 && args.logComponents !== undefined && args.logComponents.length > 0
-          ? args.logComponents.join(",")
-          : undefined,
+        args.logComponents !== undefined && args.logComponents.length > 0 ? args.logComponents.join(",") : undefined,
       context: args.kubeContext,
       "served-before":
         failure?.servedBefore === null || failure === undefined ? undefined : String(failure.servedBefore),
@@ -112,7 +118,11 @@ export function verifyInvocation(
       "helm-timeout": onFailure === undefined ? undefined : String(onFailure.helmTimeoutSeconds),
       stack: onFailure?.stack,
     },
-    [...(firstInstall ? ["first-install"] : []), ...(onFailure?.autoRollback && cluster ? ["auto-rollback"] : [])],
+    [
+      ...(firstInstall ? ["first-install"] : []),
+      ...(onFailure?.autoRollback && cluster ? ["auto-rollback"] : []),
+      ...(args.noLogSource ? ["no-logs"] : []),
+    ],
     {
       RUNBOOK_VERIFIED_REVISION: String(releaseRevision),
       RUNBOOK_DSN_SECRET: onFailure?.dsnSecretRef,

@@ -187,6 +187,32 @@ describe("em-runtime verification: the health path and the components' logs", fu
     assert.match(utils!.detail, /has no Deployment of utils \(em-runtime-utils\): no utils logs to read/);
   });
 
+  it("an application with no log source: one check `logs`, skipped saying so", async () => {
+    await cluster();
+    const run = await runCli(
+      [
+        "verify",
+        "--base-url",
+        api.url,
+        "--health-path",
+        "/api/governance/health",
+        ...EM_RELEASE,
+        "--no-logs",
+        "--json",
+      ],
+      kube!.cliOptions(),
+    );
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.deepEqual(
+      checks(run).map((c) => [c.name, c.skipped ?? false, c.detail]),
+      [
+        ["health", false, checkOf(run, "health").detail],
+        ["logs", true, "the application's profile names no log source: no logs were read"],
+      ],
+    );
+    assert.ok(!kube!.requests().some((r) => r.path.endsWith("/log")));
+  });
+
   it("fails health when the health path answers 503", async () => {
     await cluster();
     api.setMode({ healthy: false });

@@ -10,6 +10,8 @@ import { emRuntimeRawValues, PROJECT_DIR, rawConfig, validRawValues } from "../s
 import { preflightCommand } from "../../src/cli/commands/preflight";
 import { verifyCommand } from "../../src/cli/commands/verify";
 import type { CliCommand } from "../../src/cli/command";
+import { hasNoLogSource, logComponentsFor, verifyInvocation } from "../../components/verification";
+import { EM_RUNTIME } from "../../src/lib/profiles";
 
 const recorded: RecordedResource[] = installMocks();
 
@@ -66,10 +68,11 @@ describe("em-runtime's checks wired from its profile", () => {
     assertFlagsKnown(verify.create, verifyCommand);
   });
 
-  it("verification with logLines 0 reads no logs (the checks say skipped)", async () => {
+  it("verification with logLines 0 reads no logs: the components' checks are there, to say skipped", async () => {
     const resources = await registered("em-checks-nologs", emRuntimeRawValues({ logLines: "0" }));
     const verify = command(resources, "-verification-verify");
-    assert.ok(!verify.create.includes("--log-components"), verify.create);
+    assert.strictEqual(verify.environment.RUNBOOK_ARG_LOG_COMPONENTS, "governance,assets,utils");
+    assert.ok(!verify.create.includes("--namespace"), verify.create);
   });
 
   it("Alexandria EE: none of em-runtime's checks, and the api container's logs", async () => {
@@ -88,5 +91,27 @@ describe("em-runtime's checks wired from its profile", () => {
     assert.ok(!verify.create.includes("--log-components"), verify.create);
     assertFlagsKnown(preflight.create, preflightCommand);
     assertFlagsKnown(verify.create, verifyCommand);
+  });
+
+  it("a profile with no log source asks verify for --no-logs, never the api container's by default", () => {
+    const profile = { ...EM_RUNTIME, logSources: [] };
+    assert.strictEqual(logComponentsFor(profile), undefined);
+    assert.strictEqual(hasNoLogSource(profile), true);
+    const invocation = verifyInvocation(
+      {
+        baseUrl: "https://em.example",
+        firstInstall: false,
+        releaseRevision: 2,
+        namespace: "em",
+        releaseName: "em-runtime",
+        healthPath: "/api/governance/health",
+        noLogSource: hasNoLogSource(profile),
+      },
+      false,
+      2,
+    );
+    assert.match(invocation.create, / --no-logs --json$/);
+    assertFlagsKnown(invocation.create, verifyCommand);
+    assert.strictEqual(hasNoLogSource(EM_RUNTIME), false);
   });
 });

@@ -53,6 +53,7 @@ Options:
   --log-lines N              how many log lines per container (default 50)
   --log-components LIST      em-runtime: the components whose Deployments' logs are checked for migration
                              errors, e.g. governance,assets,utils (instead of api-logs)
+  --no-logs                  the application has no log source: one check \`logs\`, SKIP, says so
   --json                     print one JSON object: {ok, checks: [{name, ok, detail, warning?, skipped?}], finishedAt, wayBack?,
                              afterFailure?}
 
@@ -89,6 +90,7 @@ export const verifyCommand: CliCommand = {
     context: { type: "string" },
     "log-lines": { type: "string" },
     "log-components": { type: "string" },
+    "no-logs": { type: "boolean" },
     "served-before": { type: "string" },
     "pre-upgrade-schema": { type: "string" },
     "schema-version-query": { type: "string" },
@@ -181,10 +183,14 @@ function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Verify
   }
 
   const logComponents = componentList(values);
+  if (values["no-logs"] === true && logComponents !== undefined) {
+    throw new UsageError("--no-logs and --log-components contradict each other: give one");
+  }
   return {
     baseUrl,
     app,
     ...(logComponents === undefined ? {} : { logs: { kind: "deployments", components: logComponents } }),
+    ...(values["no-logs"] === true ? { logs: { kind: "none" } } : {}),
     readyTimeoutMs: seconds(values, "ready-timeout", 300) * 1000,
     requestTimeoutMs: seconds(values, "request-timeout", 10) * 1000,
     ...(namespace === undefined || release === undefined

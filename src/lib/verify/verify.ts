@@ -30,7 +30,9 @@ export type VerifyLogs =
   /** Alexandria EE: the api container of the release's pods, for startup errors. */
   | { readonly kind: "api-container" }
   /** em-runtime: each component's Deployment (`<release>-<component>`), for migration errors. */
-  | { readonly kind: "deployments"; readonly components: readonly string[] };
+  | { readonly kind: "deployments"; readonly components: readonly string[] }
+  /** An application whose profile names no log source: reported as skipped, saying so. */
+  | { readonly kind: "none" };
 
 export interface VerifyOptions {
   readonly baseUrl: string;
@@ -180,8 +182,8 @@ async function runChecks(options: VerifyOptions): Promise<CheckResult[]> {
 async function checkLogs(options: VerifyOptions): Promise<CheckResult[]> {
   const logs = options.logs ?? { kind: "api-container" };
   if (logs.kind === "api-container") return [await checkApiLogs(options.cluster, options.env)];
-  if (logs.components.length === 0) {
-    return [skip("logs", "the application names no component whose logs are checked: no logs were read")];
+  if (logs.kind === "none" || logs.components.length === 0) {
+    return [skip("logs", "the application's profile names no log source: no logs were read")];
   }
   const cluster = options.cluster;
   if (cluster === undefined) {
