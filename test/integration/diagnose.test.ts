@@ -247,6 +247,24 @@ describe("runbook diagnose (fake Kubernetes API)", function () {
     assert.ok(!run.stdout.includes(DB_PASSWORD), run.stdout);
   });
 
+  it("--help documents every flag, and runbook --help lists the command", async () => {
+    const help = await runCli(["diagnose", "--help"]);
+    assert.equal(help.code, 0);
+    for (const flag of [
+      "--namespace",
+      "--release",
+      "--context",
+      "--log-lines",
+      "--max-events",
+      "--infrastructure-selector",
+      "--keycloak-selector",
+      "--json",
+    ]) {
+      assert.ok(help.stdout.includes(flag), flag);
+    }
+    assert.match((await runCli(["--help"])).stdout, /^ {2}diagnose {2,}after a failed upgrade/m);
+  });
+
   it("exits 2 naming the flag for bad usage", async () => {
     const cases: [string[], RegExp][] = [
       [["diagnose", "--namespace", "em"], /--release is required/],
