@@ -133,6 +133,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         namespace: c.namespace,
         releaseName: c.releaseName,
         chart: c.chart,
+        chartRegistry: c.chartRegistry,
         tier: c.tier,
         valuesFiles: c.valuesFiles,
         siteValues: c.siteValues,

@@ -186,3 +186,20 @@ describe("config by application profile", () => {
     assert.deepStrictEqual(validate(emRuntimeRawValues({ snapshotScope: "database" })).warnings, []);
   });
 });
+
+describe("config keys parsed by the schema", () => {
+  it("reads numbers and booleans given as such like the text Pulumi hands over", () => {
+    const { config } = validate(validRawValues({ snapshotJobs: 4, protected: false, registryInsecure: true }));
+    assert.strictEqual(config.snapshot.jobs, 4);
+    assert.strictEqual(config.registryInsecure, true);
+  });
+
+  it("names the entry of an object that is not a string", () => {
+    assertProblem(
+      validRawValues({ imageTags: { api: "v1.4.0", orchestrator: 1.4, dashboard: "v1.4.0" } }),
+      "imageTags.orchestrator",
+      /must be a string, got 1.4; quote it in the stack file/,
+    );
+    assertProblem(validRawValues({ imageTags: "v1.4.0" }), "imageTags", /must be an object of component → string/);
+  });
+});

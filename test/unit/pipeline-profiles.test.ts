@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { installMocks, promiseOf, RecordedResource } from "../support/pulumiMocks";
 import { emRuntimeRawValues, PROJECT_DIR, rawConfig, validRawValues } from "../support/stackConfig";
 
@@ -70,5 +71,24 @@ describe("UpgradePipeline by application profile", () => {
     const preflight = command(resources, "-preflight-preflight");
     assert.ok(!preflight.create.includes("--chart-version"), preflight.create);
     assert.match(preflight.create, /--images/);
+  });
+
+  it("pulls an oci:// chart with the chart registry's credentials, the password kept secret", async () => {
+    const { releaseInputs } = await import("../../components/tieredRelease");
+    const chart = {
+      kind: "repository",
+      chart: "oci://ghcr.io/emergenceai/charts/em-runtime",
+      version: "4.8.6",
+    } as const;
+    const base = { namespace: "em", releaseName: "em-runtime", chart, valuesFiles: [], imageTags: {} };
+    assert.strictEqual(releaseInputs(base).repositoryOpts, undefined);
+    const opts = releaseInputs({ ...base, chartRegistry: { username: "acme-bot", password: pulumi.secret("pat") } })
+      .repositoryOpts as { username?: string; password?: pulumi.Output<string>; repo?: string };
+    assert.strictEqual(opts.username, "acme-bot");
+    assert.strictEqual(opts.repo, undefined);
+    assert.ok(opts.password !== undefined);
+    assert.strictEqual(await pulumi.isSecret(opts.password), true);
+    // The release's description names the chart version when there is no tier.
+    assert.strictEqual(releaseInputs(base).description, "release-runbook: chart 4.8.6");
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Every config key, declared once with zod: its type, its default and whether it is a secret. Pulumi.yaml's
- * config block and README's config table are checked against this schema (test/unit/config-keys.test.ts).
+ * config block and README's config table are checked against this schema (test/unit/project-file.test.ts).
  *
  * Pulumi hands the program strings (JSON for objects), and injects Pulumi.yaml's default for every key the
  * stack does not set, so "" (and an empty object or list) means "not set". A key without a default here is
@@ -32,34 +32,37 @@ const unset = (v: unknown): unknown =>
     ? undefined
     : v;
 
+/** A number or boolean given as such (a test, a JSON stack value) reads as the text Pulumi would hand over. */
+const asText = (v: unknown): unknown => (typeof v === "number" || typeof v === "boolean" ? String(v) : unset(v));
+
 /** A string; "" is unset. */
 function text() {
-  return z.preprocess(unset, z.string().optional());
+  return z.preprocess(asText, z.string().optional());
 }
 
 /** A string every stack sets, with an example of the command that sets it. */
 function requiredText(name: string, example: string) {
   const message = `is required; set it with \`pulumi config set ${name} ${example}\``;
-  return z.preprocess(unset, z.string({ error: () => message })).register(keyFacts, { required: true });
+  return z.preprocess(asText, z.string({ error: () => message })).register(keyFacts, { required: true });
 }
 
 function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z.preprocess(
-    unset,
+    asText,
     z.enum(values, { error: (iss) => `'${String(iss.input)}' is not one of ${values.join(", ")}` }).optional(),
   );
 }
 
 function oneOfWithDefault<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
   return z.preprocess(
-    unset,
+    asText,
     z.enum(values, { error: (iss) => `'${String(iss.input)}' is not one of ${values.join(", ")}` }).default(fallback),
   );
 }
 
 function flag(fallback: boolean) {
   return z.preprocess(
-    unset,
+    asText,
     z
       .enum(["true", "false"], { error: (iss) => `'${String(iss.input)}' is not a boolean; set it to true or false` })
       .transform((v) => v === "true")
@@ -70,7 +73,7 @@ function flag(fallback: boolean) {
 function wholeNumber(min: number, max: number, fallback: number) {
   const message = (input: unknown) => `'${String(input)}' must be a whole number from ${min} to ${max}`;
   return z.preprocess(
-    unset,
+    asText,
     z
       .string({ error: (iss) => message(iss.input) })
       .refine((v) => /^-?\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max, {
