@@ -13,7 +13,7 @@ const HELP = `usage: runbook verify --base-url URL --expect-tier TIER [options]
        runbook verify --base-url URL --health-path PATH [options]      (em-runtime)
 
 Checks a release after it changed. Every check runs; the command fails (exit 1) if any failed and prints
-the way back (runbook rollback, pulumi stack history, helm rollback).
+the way back (runbook diagnose, runbook rollback, pulumi stack history, helm rollback).
 
 Checks:
   ready        GET /ready answers 200, retried with exponential backoff and jitter up to --ready-timeout
