@@ -52,6 +52,8 @@ function readRawConfig(config: pulumi.Config): RawConfig {
     pgDsn: secret("pgDsn"),
     registryPassword: secret("registryPassword"),
     redisUrl: secret("redisUrl"),
+    snapshotStoreAccessKeyId: secret("snapshotStoreAccessKeyId"),
+    snapshotStoreSecretAccessKey: secret("snapshotStoreSecretAccessKey"),
   };
 }
 

@@ -103,6 +103,14 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         kubeSecrets:
           c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
         redisUrl: c.snapshot.redisUrl,
+        store:
+          c.snapshot.store === undefined
+            ? undefined
+            : {
+                settings: c.snapshot.store,
+                accessKeyId: c.snapshot.storeCredentials?.accessKeyId,
+                secretAccessKey: c.snapshot.storeCredentials?.secretAccessKey,
+              },
         protected: c.gate.protected,
         context: this.preflight.facts.apply((facts) => ({
           stack: c.stack,

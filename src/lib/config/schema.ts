@@ -4,6 +4,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { SnapshotFormat } from "../snapshot/layout";
+import type { StoreSettings } from "../snapshot-store/settings";
 
 export { SNAPSHOT_FORMATS } from "../snapshot/layout";
 export type { SnapshotFormat } from "../snapshot/layout";
@@ -59,6 +60,13 @@ export interface RunbookConfig {
     readonly secrets: readonly string[];
     /** A Redis server whose dataset is saved with each snapshot (secret: the URL may hold a password). */
     readonly redisUrl?: pulumi.Output<string>;
+    /** snapshotStore: where each snapshot is also uploaded; absent keeps them in `dir` only. */
+    readonly store?: StoreSettings;
+    /** snapshotStoreAccessKeyId / snapshotStoreSecretAccessKey (secrets). */
+    readonly storeCredentials?: {
+      readonly accessKeyId?: pulumi.Output<string>;
+      readonly secretAccessKey?: pulumi.Output<string>;
+    };
   };
   readonly helm: {
     readonly timeoutSeconds: number;
@@ -102,6 +110,8 @@ export interface RawConfig {
   readonly pgDsn?: pulumi.Output<string>;
   readonly registryPassword?: pulumi.Output<string>;
   readonly redisUrl?: pulumi.Output<string>;
+  readonly snapshotStoreAccessKeyId?: pulumi.Output<string>;
+  readonly snapshotStoreSecretAccessKey?: pulumi.Output<string>;
 }
 
 export namespace RawConfig {
@@ -132,6 +142,11 @@ export namespace RawConfig {
     "snapshotJobs",
     "snapshotCompression",
     "backupSecrets",
+    "snapshotStore",
+    "snapshotStoreEndpoint",
+    "snapshotStoreRegion",
+    "snapshotStoreAccessKeyId",
+    "snapshotStoreSecretAccessKey",
     "redisUrl",
     "helmTimeoutSeconds",
     "maxHistory",
@@ -152,7 +167,13 @@ export namespace RawConfig {
     "promotionOverrideReason",
     "kubeContext",
   ] as const;
-  export const secretKeys = ["pgDsn", "registryPassword", "redisUrl"] as const;
+  export const secretKeys = [
+    "pgDsn",
+    "registryPassword",
+    "redisUrl",
+    "snapshotStoreAccessKeyId",
+    "snapshotStoreSecretAccessKey",
+  ] as const;
 }
 
 /** Every problem in a stack's config, reported at once. */

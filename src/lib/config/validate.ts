@@ -9,6 +9,7 @@ import { crossCheck } from "./cross-checks";
 import { validateBackupSecrets, validateBaseUrl, validateDsnSecret } from "./endpoints";
 import { validateImages } from "./images";
 import { Reader } from "./reader";
+import { readSnapshotStore } from "./snapshot-store";
 import {
   APPLICATIONS,
   Application,
@@ -66,6 +67,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   const snapshotCompression = r.integer("snapshotCompression", 1, 0, 9) as number;
   const snapshotDir = r.string("snapshotDir") ?? path.join("snapshots", ctx.stack);
   const backupSecrets = validateBackupSecrets(r, application);
+  const snapshotStore = readSnapshotStore(r, ctx.projectDir);
   const createNamespace = r.boolean("createNamespace", false);
   const adoptExistingRelease = r.boolean("adoptExistingRelease", false);
   const retainOnDelete = r.boolean("retainOnDelete", false);
@@ -126,6 +128,15 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
         compression: snapshotCompression,
         secrets: backupSecrets,
         redisUrl: raw.redisUrl,
+        ...(snapshotStore === undefined
+          ? {}
+          : {
+              store: snapshotStore,
+              storeCredentials: {
+                accessKeyId: raw.snapshotStoreAccessKeyId,
+                secretAccessKey: raw.snapshotStoreSecretAccessKey,
+              },
+            }),
       },
       helm: { timeoutSeconds, maxHistory, createNamespace, adoptExistingRelease, retainOnDelete, autoRollback },
       verification: {
