@@ -4,7 +4,7 @@
 # runbook-test-s3 / runbook-s3-test-secret (given in an identities file, never on the command line). Its data
 # lives under the test state directory; the snapshot-store tests create and empty their own buckets.
 #   bash test/services/s3.sh start|stop|status
-# Idempotent: `start` builds weed into the e2e toolchain cache (test/e2e/toolchain/build.sh seaweedfs, ~15 min
+# Idempotent: `start` builds weed into the e2e toolchain cache (test/e2e/toolchain/build.sh seaweedfs, ~33 min
 # cold on 2 cores) when it is missing and leaves a running server alone.
 set -euo pipefail
 # shellcheck source=test/services/pidfile.sh
