@@ -11,6 +11,7 @@ import { listStoredSnapshots } from "../../src/lib/snapshot-store/list-snapshots
 import { DirectoryObjects } from "../../src/lib/snapshot-store/directory-objects";
 import { CLI_FLAGS, parseStoreSettings } from "../../src/lib/snapshot-store/settings";
 import { uploadSnapshot } from "../../src/lib/snapshot-store/upload-snapshot";
+import { stackStore } from "../../src/lib/rollback/stack-store";
 import type { SnapshotManifest } from "../../src/lib/snapshot/manifest";
 import { PROJECT_DIR, rawConfig, validRawValues } from "../support/stackConfig";
 
@@ -86,6 +87,38 @@ describe("snapshotStore settings", () => {
       url: "s3://bucket-a/",
       location: { bucket: "bucket-a", prefix: "" },
     });
+  });
+});
+
+describe("a stack's snapshot store, as history and rollback read it", () => {
+  const config = (values: Record<string, string>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [`release-runbook:${k}`, { value: v }]));
+
+  it("is absent when the stack keeps its snapshots in snapshotDir only", () => {
+    assert.equal(stackStore(config({ snapshotDir: "snapshots/prod" }), {}, "/project"), undefined);
+  });
+
+  it("takes the stack's secret credentials over the operator's environment", () => {
+    const store = stackStore(
+      config({
+        snapshotStore: "s3://acme-runbook/prod",
+        snapshotStoreEndpoint: "https://minio.internal:9000",
+        snapshotStoreAccessKeyId: "AKIDSTACK",
+        snapshotStoreSecretAccessKey: "stack-secret",
+      }),
+      { PATH: "/usr/bin", RUNBOOK_STORE_ACCESS_KEY_ID: "AKIDSHELL", RUNBOOK_STORE_SECRET_ACCESS_KEY: "shell-secret" },
+      "/project",
+    )!;
+    assert.equal(store.settings.url, "s3://acme-runbook/prod/");
+    assert.equal(store.env.RUNBOOK_STORE_ACCESS_KEY_ID, "AKIDSTACK");
+    assert.equal(store.env.RUNBOOK_STORE_SECRET_ACCESS_KEY, "stack-secret");
+    assert.equal(store.env.PATH, "/usr/bin");
+  });
+
+  it("falls back to the operator's environment, and resolves a directory against the project", () => {
+    const env = { RUNBOOK_STORE_ACCESS_KEY_ID: "AKIDSHELL", RUNBOOK_STORE_SECRET_ACCESS_KEY: "shell-secret" };
+    assert.equal(stackStore(config({ snapshotStore: "s3://acme-runbook" }), env, "/project")!.env, env);
+    assert.equal(stackStore(config({ snapshotStore: "../shared" }), {}, "/srv/project")!.settings.url, "/srv/shared");
   });
 });
 

@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { isManifest, readManifest, SnapshotManifest } from "../snapshot/manifest";
 import { listStoredSnapshots } from "../snapshot-store/list-snapshots";
-import { withStoreObjects } from "../snapshot-store/objects";
+import { withStoreObjects } from "../snapshot-store/open-store";
 import type { StoreSettings } from "../snapshot-store/settings";
 import type { SnapshotRecord } from "./history";
 

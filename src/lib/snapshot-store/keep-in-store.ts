@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { SnapshotOutcome } from "../snapshot/take-snapshot";
-import { withStoreObjects } from "./objects";
+import { withStoreObjects } from "./open-store";
 import type { StoreSettings } from "./settings";
 import { StoredSnapshot, uploadSnapshot } from "./upload-snapshot";
 

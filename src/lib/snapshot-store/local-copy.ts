@@ -2,7 +2,7 @@ import path from "node:path";
 import { exists } from "../snapshot/durable-fs";
 import { MANIFEST_SUFFIX, manifestPathFor } from "../snapshot/layout";
 import { FetchedSnapshot, fetchSnapshot } from "./fetch-snapshot";
-import { withStoreObjects } from "./objects";
+import { withStoreObjects } from "./open-store";
 import type { StoreSettings } from "./settings";
 
 /**
