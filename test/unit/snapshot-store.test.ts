@@ -12,6 +12,7 @@ import { DirectoryObjects } from "../../src/lib/snapshot-store/directory-objects
 import { CLI_FLAGS, parseStoreSettings } from "../../src/lib/snapshot-store/settings";
 import { uploadSnapshot } from "../../src/lib/snapshot-store/upload-snapshot";
 import { stackStore } from "../../src/lib/rollback/stack-store";
+import { withStoredSnapshots } from "../../src/lib/rollback/snapshot-records";
 import type { SnapshotManifest } from "../../src/lib/snapshot/manifest";
 import { PROJECT_DIR, rawConfig, validRawValues } from "../support/stackConfig";
 
@@ -119,6 +120,36 @@ describe("a stack's snapshot store, as history and rollback read it", () => {
     const env = { RUNBOOK_STORE_ACCESS_KEY_ID: "AKIDSHELL", RUNBOOK_STORE_SECRET_ACCESS_KEY: "shell-secret" };
     assert.equal(stackStore(config({ snapshotStore: "s3://acme-runbook" }), env, "/project")!.env, env);
     assert.equal(stackStore(config({ snapshotStore: "../shared" }), {}, "/srv/project")!.settings.url, "/srv/shared");
+  });
+});
+
+describe("history's lookup when the store cannot be reached", () => {
+  it("still lists the local snapshots and names the store's failure, without the secret", async () => {
+    const local = [
+      {
+        name: "snap-local",
+        path: "/x/snap-local",
+        manifestPath: "/x/snap-local.manifest.json",
+        sha256: "a".repeat(64),
+        createdAt: "2026-11-30T03:00:00.000Z",
+        schemaVersion: null,
+      },
+    ];
+    // Nothing listens on this loopback port.
+    const settings = parseStoreSettings(
+      { store: "s3://acme-runbook/prod", endpoint: "http://127.0.0.1:28699" },
+      CLI_FLAGS,
+      "/",
+    )!;
+    const env = { RUNBOOK_STORE_ACCESS_KEY_ID: "AKIDUNIT", RUNBOOK_STORE_SECRET_ACCESS_KEY: "unit-secret-key-4711" };
+    const { records, problems } = await withStoredSnapshots(local, "/x", "prod", { settings, env });
+    assert.deepEqual(records, local);
+    assert.equal(problems.length, 1);
+    assert.match(
+      problems[0],
+      /^the snapshot store could not be listed: cannot list s3:\/\/acme-runbook\/prod\/ at http:\/\/127\.0\.0\.1:28699: /,
+    );
+    assert.doesNotMatch(problems[0], /unit-secret-key-4711/);
   });
 });
 

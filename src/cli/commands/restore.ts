@@ -106,10 +106,10 @@ export const restoreCommand: CliCommand = {
     }
     const snapshot = values.snapshot;
     if (typeof snapshot !== "string" || snapshot === "") throw new UsageError("--snapshot PATH is required");
-    const fetched = await fetchFromStore(values, snapshot, env);
     const dir = values["pre-restore-dir"];
     const preRestoreDir = typeof dir === "string" && dir !== "" ? dir : undefined;
     const connection = connectionFromEnv(env);
+    const fetched = await fetchFromStore(values, snapshot, env);
     if (values.yes !== true) {
       const plan = await describeRestore({ connection, snapshot, preRestoreDir });
       throw new UsageError(`${plan}\nnothing was changed: restoring replaces the database, so it needs --yes`);

@@ -8,8 +8,8 @@ import type { SnapshotRecord } from "./history";
 
 /**
  * The local snapshots with every one the store holds for this stack: those missing here are listed at the path
- * restore downloads them to (storeOnly), and each stored one names its manifest's URL. Manifests in the store
- * that cannot be read are returned as problems.
+ * restore downloads them to (storeOnly), and each stored one names its manifest's URL. A store that cannot be
+ * listed, and manifests in it that cannot be read, are returned as problems.
  */
 export async function withStoredSnapshots(
   local: readonly SnapshotRecord[],
@@ -17,7 +17,13 @@ export async function withStoredSnapshots(
   stackName: string,
   store: { readonly settings: StoreSettings; readonly env: NodeJS.ProcessEnv },
 ): Promise<{ records: SnapshotRecord[]; problems: string[] }> {
-  const listed = await withStoreObjects(store.settings, store.env, listStoredSnapshots);
+  let listed: Awaited<ReturnType<typeof listStoredSnapshots>>;
+  try {
+    listed = await withStoreObjects(store.settings, store.env, listStoredSnapshots);
+  } catch (err) {
+    // The local snapshots are still worth showing; the store's failure is reported with them.
+    return { records: [...local], problems: [`the snapshot store could not be listed: ${(err as Error).message}`] };
+  }
   const byName = new Map(local.map((r) => [r.name, r]));
   for (const { manifest, url } of listed.snapshots) {
     if (!forStack(manifest, stackName)) continue;
