@@ -7,8 +7,6 @@
 # Idempotent: `start` builds weed into the e2e toolchain cache (test/e2e/toolchain/build.sh seaweedfs, ~33 min
 # cold on 2 cores) when it is missing and leaves a running server alone.
 set -euo pipefail
-# shellcheck source=test/services/pidfile.sh
-source "$(dirname "$0")/pidfile.sh"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATE_DIR="${RUNBOOK_TEST_STATE:-/tmp/release-runbook-test}"
@@ -52,7 +50,7 @@ start() {
     echo "s3 127.0.0.1:$S3_PORT: already running (pid $(cat "$DIR/pid"))"
     return 0
   fi
-  stop_pidfile "$DIR/pid" || true
+  stop >/dev/null   # a weed left by a failed start, not answering
   local port
   for port in $S3_PORT $S3_GRPC_PORT $MASTER_PORT $MASTER_GRPC_PORT $VOLUME_PORT $VOLUME_GRPC_PORT $FILER_PORT $FILER_GRPC_PORT; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -92,12 +90,27 @@ JSON
     sleep 0.2
   done
   tail -n 30 "$DIR/weed.log" >&2 || true
-  stop_pidfile "$DIR/pid" || true
+  stop >/dev/null
   die "weed did not serve S3 on 127.0.0.1:$S3_PORT within 60 s (log: $DIR/weed.log)"
 }
 
+# weed shuts its servers down one by one on TERM (measured ~25 s); pidfile.sh's 5 s wait is too short, so
+# this waits up to 60 s and then kills it, and says stopped only once the process is gone.
 stop() {
-  stop_pidfile "$DIR/pid" || true
+  local pid
+  if [[ -f "$DIR/pid" ]]; then
+    pid=$(cat "$DIR/pid")
+    if kill -0 "$pid" 2>/dev/null; then
+      kill "$pid"
+      for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      if kill -0 "$pid" 2>/dev/null; then
+        echo "s3.sh: weed (pid $pid) did not exit within 60 s of TERM; killing it" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      fi
+    fi
+    rm -f "$DIR/pid"
+  fi
   echo "s3 127.0.0.1:$S3_PORT: stopped"
 }
 
