@@ -1,15 +1,12 @@
 import { CONFIG_KEYS, StoreSettingProblem, StoreSettings, parseStoreSettings } from "../snapshot-store/settings";
+import type { ParsedKeys } from "./keys";
 import type { Reader } from "./reader";
 
 /** snapshotStore, snapshotStoreEndpoint, snapshotStoreRegion: checked by the same rule as the CLI's --store flags. */
-export function readSnapshotStore(r: Reader, projectDir: string): StoreSettings | undefined {
+export function readSnapshotStore(r: Reader, keys: ParsedKeys, projectDir: string): StoreSettings | undefined {
   try {
     return parseStoreSettings(
-      {
-        store: r.string(CONFIG_KEYS.store),
-        endpoint: r.string(CONFIG_KEYS.endpoint),
-        region: r.string(CONFIG_KEYS.region),
-      },
+      { store: keys.snapshotStore, endpoint: keys.snapshotStoreEndpoint, region: keys.snapshotStoreRegion },
       CONFIG_KEYS,
       projectDir,
     );
