@@ -78,6 +78,18 @@ describe("snapshotStore settings", () => {
     assert.match(problems[4], /snapshotStoreEndpoint: .* without credentials/);
   });
 
+  it("warns a server-scope stack that its snapshot is not uploaded", () => {
+    const { config, warnings } = validateConfig(
+      rawConfig(validRawValues({ snapshotScope: "server", snapshotStore: "s3://runbook-snapshots/prod" })),
+      ctx,
+    );
+    assert.equal(config.snapshot.store?.url, "s3://runbook-snapshots/prod/");
+    assert.ok(
+      warnings.some((w) => /^release-runbook:snapshotStore: a server snapshot .* is not uploaded/.test(w)),
+      warnings.join("\n"),
+    );
+  });
+
   it("gives the CLI the same rule, naming its flags", () => {
     assert.throws(
       () => parseStoreSettings({ store: "s3://x" }, CLI_FLAGS, "/"),
