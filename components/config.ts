@@ -51,6 +51,8 @@ function readRawConfig(config: pulumi.Config): RawConfig {
     registryPassword: secret("registryPassword"),
     redisUrl: secret("redisUrl"),
     chartRegistryPassword: secret("chartRegistryPassword"),
+    snapshotStoreAccessKeyId: secret("snapshotStoreAccessKeyId"),
+    snapshotStoreSecretAccessKey: secret("snapshotStoreSecretAccessKey"),
   };
 }
 

@@ -5,6 +5,8 @@ import type { ReleaseGuard } from "../src/lib/release/guard";
 import { ignoredWhileInSync } from "./guardKeys";
 import { flagEnvName, parseRunbookJson, runbookInvocation } from "./runbookCli";
 import type { SnapshotFormat, SnapshotScope } from "../src/lib/config/schema";
+import { STORE_ACCESS_KEY_ENV, STORE_SECRET_KEY_ENV } from "../src/lib/s3/credentials";
+import type { StoreSettings } from "../src/lib/snapshot-store/settings";
 
 export interface PostgresSnapshotArgs {
   /** The target versions (image tags, chart version, tier): a new snapshot is taken when any changes. No default. */
@@ -37,6 +39,15 @@ export interface PostgresSnapshotArgs {
   readonly kubeSecrets?: { readonly namespace: string; readonly names: readonly string[] };
   /** Redis URL (secret) whose dataset is saved with the snapshot (`<name>.redis.rdb`). Default: none. */
   readonly redisUrl?: pulumi.Input<string>;
+  /**
+   * Where the snapshot is also kept (`runbook snapshot --store`): uploaded after the local commit and read back.
+   * Credentials (secrets) reach the command in its environment only. Database scope only. Default: none.
+   */
+  readonly store?: {
+    readonly settings: StoreSettings;
+    readonly accessKeyId?: pulumi.Input<string>;
+    readonly secretAccessKey?: pulumi.Input<string>;
+  };
   /** Refuse a snapshot directory that its group or other users can get at (else a warning). Default false. */
   readonly protected?: boolean;
   /** Facts recorded in the manifest (release, revision, from/to versions). Default: none. */
@@ -182,6 +193,7 @@ function databaseSnapshotInvocation(args: PostgresSnapshotArgs, name: pulumi.Out
         args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0 ? undefined : args.kubeSecrets.namespace,
       "context-json":
         args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
+      ...storeFlags(args.store?.settings),
     },
     args.protected ? ["protected"] : [],
     {
@@ -189,8 +201,20 @@ function databaseSnapshotInvocation(args: PostgresSnapshotArgs, name: pulumi.Out
       RUNBOOK_DSN_SECRET: args.dsnSecretRef,
       RUNBOOK_KUBE_CONTEXT: args.kubeContext,
       RUNBOOK_REDIS_URL: args.redisUrl,
+      [STORE_ACCESS_KEY_ENV]: args.store?.accessKeyId,
+      [STORE_SECRET_KEY_ENV]: args.store?.secretAccessKey,
     },
   );
+}
+
+/** `--store`, `--store-endpoint`, `--store-region` of `runbook snapshot`. */
+function storeFlags(settings: StoreSettings | undefined): Record<string, string | undefined> {
+  if (settings === undefined) return {};
+  return {
+    store: settings.url,
+    "store-endpoint": settings.kind === "bucket" ? settings.endpoint : undefined,
+    "store-region": settings.kind === "bucket" ? settings.region : undefined,
+  };
 }
 
 /** The arguments a server snapshot (`runbook snapshot --all-databases`) does not take. */
@@ -199,6 +223,7 @@ function serverSnapshotRefuses(args: PostgresSnapshotArgs): string[] {
     ...(args.schemaVersionQuery === undefined ? [] : ["schemaVersionQuery"]),
     ...(args.kubeSecrets === undefined ? [] : ["kubeSecrets"]),
     ...(args.redisUrl === undefined ? [] : ["redisUrl"]),
+    ...(args.store === undefined ? [] : ["store"]),
     ...((args.format ?? "directory") === "directory" ? [] : [`format ${args.format}`]),
   ];
 }

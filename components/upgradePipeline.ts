@@ -110,6 +110,14 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         kubeSecrets:
           server || c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
         redisUrl: server ? undefined : c.snapshot.redisUrl,
+        store:
+          server || c.snapshot.store === undefined
+            ? undefined
+            : {
+                settings: c.snapshot.store,
+                accessKeyId: c.snapshot.storeCredentials?.accessKeyId,
+                secretAccessKey: c.snapshot.storeCredentials?.secretAccessKey,
+              },
         protected: c.gate.protected,
         context: this.preflight.facts.apply((facts) => ({
           stack: c.stack,

@@ -1,5 +1,6 @@
 import { parse } from "pg-connection-string";
 import { REDIS_URL_ENV } from "./redis/source";
+import { STORE_SECRET_ENV_VARS } from "./s3/credentials";
 
 /** Environment variables whose values are secrets wherever they appear. */
 export const SECRET_ENV_VARS = [
@@ -9,6 +10,7 @@ export const SECRET_ENV_VARS = [
   "REGISTRY_TOKEN",
   REDIS_URL_ENV,
   "REDISCLI_AUTH",
+  ...STORE_SECRET_ENV_VARS,
 ];
 
 /**

@@ -6,7 +6,8 @@ import { describeTargets } from "../../lib/rollback/targets";
 const help = `usage: runbook history --stack STACK [--no-cluster] [--json]
 
 Lists every update of the stack (pulumi stack history) with the target versions it applied (image tags,
-chart version, tier), the snapshot it took before its release changed (path, sha256, schema version) and
+chart version, tier), the snapshot it took before its release changed (path, sha256, schema version; with
+the stack's snapshotStore also those only in the store, listed where restore downloads them to) and
 the Helm release revision it produced (read from the cluster's Helm release Secrets). Versions are the
 stack's (\`pulumi stack history\`); a file backend records none, and its updates are numbered from the
 oldest, 1, as the Pulumi Cloud numbers them.
@@ -37,6 +38,9 @@ export function formatHistoryLine(e: HistoryEntry): string {
     e.snapshot === undefined
       ? ""
       : `\n      snapshot ${e.snapshot.path} sha256 ${e.snapshot.sha256.slice(0, 12)}… schema ${e.snapshot.schemaVersion ?? "-"}` +
+        (e.snapshot.stored === undefined
+          ? ""
+          : `\n      ${e.snapshot.storeOnly ? "only in the store" : "also in the store"}: ${e.snapshot.stored}`) +
         (e.snapshot.companions ?? []).map((c) => `\n      with ${c.kind} ${c.path}`).join("");
   return `  v${e.version}  ${e.startTime}  ${e.kind} ${e.result}${revision}  ${describeTargets(e.targets) || "(no targets in config)"}${snapshot}`;
 }
@@ -52,14 +56,17 @@ export const historyCommand: CliCommand = {
     // (the snapshot among them) would otherwise pay for at start-up.
     const { readStackFacts } = await import("../../lib/rollback/stack-facts");
     const facts = await readStackFacts(stack, env, { cluster: values["no-cluster"] !== true });
-    const lines = [`stack ${stack}: ${facts.history.length} update(s), snapshots in ${facts.snapshotDir}`];
+    const where = facts.store === undefined ? "" : ` and ${facts.store.settings.url}`;
+    const lines = [`stack ${stack}: ${facts.history.length} update(s), snapshots in ${facts.snapshotDir}${where}`];
     lines.push(...facts.history.map(formatHistoryLine));
+    for (const problem of facts.storeProblems ?? []) lines.push(`not listed: ${problem}`);
     if (facts.clusterProblem) lines.push(`release revisions not shown: ${facts.clusterProblem}`);
     return {
       ok: true,
       json: {
         stack,
         snapshotDir: facts.snapshotDir,
+        ...(facts.store === undefined ? {} : { store: facts.store.settings.url, storeProblems: facts.storeProblems }),
         entries: facts.history,
         ...(facts.clusterProblem ? { clusterProblem: facts.clusterProblem } : {}),
       },

@@ -11,7 +11,9 @@ import {
   findJournal,
   resumeRestore,
 } from "../../lib/restore/resume-restore";
+import { fetchIfMissing } from "../../lib/snapshot-store/local-copy";
 import { optionalString } from "../flags";
+import { STORE_HELP, STORE_OPTIONS, storeFromFlags } from "../store-flags";
 import { crashAfterStep } from "../test-hooks";
 
 const help = `usage: runbook restore --snapshot PATH --yes [options]
@@ -20,6 +22,11 @@ const help = `usage: runbook restore --snapshot PATH --yes [options]
 
 Restores a snapshot taken by 'runbook snapshot' into the database named by PG_DSN, which must exist.
 Without --yes it prints what it would do, changes nothing and exits 2.
+
+With --store, a snapshot whose manifest is not in its directory (DIR/NAME.manifest.json) is first
+downloaded from the store into DIR (also without --yes): every object is hashed while it is written and
+compared with the sha256 its manifest records; a corrupted or missing object is refused, naming it, and
+nothing is left in DIR. Then the restore goes on as below, from the local copy.
 
 With --yes, in order:
   1. checks: the manifest next to the snapshot, the role's privileges (CREATEDB and ownership of the
@@ -62,8 +69,11 @@ options:
   --journal PATH            the journal of --resume or --abort
   --snapshot-dir DIR        or: the directory holding it (the unfinished restore of PG_DSN's database there)
   --json                    print one JSON object: ok, restoredFrom, database, preRestoreSnapshot,
-                            preRestoreManifest, keptDatabase, journal, durationMs, forced, warnings
+                            preRestoreManifest, keptDatabase, journal, durationMs, forced, warnings,
+                            fetchedFrom (with --store, when the snapshot was downloaded)
   -h, --help                this text
+
+${STORE_HELP}
 
 environment:
   PG_DSN    postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE: the target database (required; never
@@ -87,6 +97,7 @@ export const restoreCommand: CliCommand = {
     abort: { type: "boolean" },
     journal: { type: "string" },
     "snapshot-dir": { type: "string" },
+    ...STORE_OPTIONS,
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     if (values.resume === true || values.abort === true) return finishRestore(values, env);
@@ -98,6 +109,7 @@ export const restoreCommand: CliCommand = {
     const dir = values["pre-restore-dir"];
     const preRestoreDir = typeof dir === "string" && dir !== "" ? dir : undefined;
     const connection = connectionFromEnv(env);
+    const fetched = await fetchFromStore(values, snapshot, env);
     if (values.yes !== true) {
       const plan = await describeRestore({ connection, snapshot, preRestoreDir });
       throw new UsageError(`${plan}\nnothing was changed: restoring replaces the database, so it needs --yes`);
@@ -118,9 +130,30 @@ export const restoreCommand: CliCommand = {
         }),
       ),
     );
-    return { ok: true, json: restoreJson(outcome), text: restoreText(outcome) };
+    return {
+      ok: true,
+      json: { ...restoreJson(outcome), ...(fetched === undefined ? {} : { fetchedFrom: fetched }) },
+      text: [
+        ...(fetched === undefined ? [] : [`downloaded from ${fetched}, sha256 checked`]),
+        restoreText(outcome),
+      ].join("\n"),
+    };
   },
 };
+
+/** With --store: the snapshot downloaded into its directory when it is not there; the manifest's URL if so. */
+async function fetchFromStore(
+  values: ParsedValues,
+  snapshot: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const store = storeFromFlags(values);
+  if (store === undefined) return undefined;
+  const fetched = await withInterruption("the download", (signal) => fetchIfMissing(store, snapshot, env, signal));
+  if (fetched !== undefined)
+    progress(`downloaded ${fetched.manifestUrl} into ${fetched.path}; every object's sha256 checked`);
+  return fetched?.manifestUrl;
+}
 
 const progress = (line: string): void => {
   process.stderr.write(`runbook restore: ${line}\n`);
@@ -130,7 +163,7 @@ const progress = (line: string): void => {
 async function finishRestore(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
   if (values.resume === true && values.abort === true) throw new UsageError("--resume and --abort exclude each other");
   const verb = values.resume === true ? "--resume" : "--abort";
-  for (const flag of ["snapshot", "yes", "force", "pre-restore-dir"]) {
+  for (const flag of ["snapshot", "yes", "force", "pre-restore-dir", "store", "store-endpoint", "store-region"]) {
     if (values[flag] !== undefined) {
       throw new UsageError(`--${flag} does not go with ${verb}: the journal records the restore to finish`);
     }

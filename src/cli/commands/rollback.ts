@@ -132,6 +132,7 @@ export const rollbackCommand: CliCommand = {
       config: facts.config,
       current,
       snapshotDir: facts.snapshotDir,
+      store: facts.store,
       dsn,
       env,
       progress: (line) => process.stderr.write(`${line}\n`),

@@ -9,7 +9,10 @@ import { withInterruption } from "../../lib/snapshot/interruption";
 import { exists } from "../../lib/snapshot/durable-fs";
 import { SNAPSHOT_FORMATS, SnapshotFormat, checkSnapshotName, snapshotLayout } from "../../lib/snapshot/layout";
 import { SnapshotOutcome, takeSnapshot } from "../../lib/snapshot/take-snapshot";
+import { keepInStore } from "../../lib/snapshot-store/keep-in-store";
+import type { StoredSnapshot } from "../../lib/snapshot-store/upload-snapshot";
 import { KUBE_CONTEXT_ENV } from "../dsn-from-secret";
+import { STORE_HELP, STORE_OPTIONS, storeFromFlags } from "../store-flags";
 import { refuseServerOnlyFlags, runServerSnapshot } from "./snapshot-all-databases";
 
 /**
@@ -53,8 +56,14 @@ options:
                                 can get at (otherwise a warning), before anything is written
   --json                        print one JSON object: name, path, manifestPath, sha256, bytes, format,
                                 serverVersion, serverVersionNum, schemaVersion, pgDumpVersion, createdAt,
-                                durations, reused, companions, warnings (when there are any)
+                                durations, reused, companions, store (with --store), warnings (when any)
   -h, --help                    this text
+
+${STORE_HELP}
+With --store, once the snapshot is committed in DIR (or found there already), its files are uploaded, each
+read back and checked against the sha256 its manifest records, and the manifest is uploaded last, so a
+snapshot the store lists is complete. A store already holding this manifest is left as it is. A failed
+upload fails the command (exit 1) and leaves the local snapshot in DIR; run the command again to upload it.
 
 every database on the server (em-runtime's pg_dumpall), PG_DSN naming any database of it:
   --all-databases               save the roles and tablespaces (pg_dumpall --globals-only) as
@@ -109,6 +118,7 @@ export const snapshotCommand: CliCommand = {
     "all-databases": { type: "boolean" },
     "with-role-passwords": { type: "boolean" },
     "exclude-database": { type: "string", multiple: true },
+    ...STORE_OPTIONS,
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     const outDir = values["out-dir"];
@@ -121,7 +131,11 @@ export const snapshotCommand: CliCommand = {
     const compress = parseInteger("--compress", values.compress, DEFAULT_COMPRESS, 0, 9);
     const name = typeof values.name === "string" ? checkSnapshotName(values.name) : undefined;
     const context = parseContext(values["context-json"]);
+    const store = storeFromFlags(values);
     if (values["all-databases"] === true) {
+      if (store !== undefined) {
+        throw new UsageError("--store does not go with --all-databases yet: copy DIR/NAME/ to the store yourself");
+      }
       const common = { outDir, format, jobs, compress, name, context, protectedStack: values.protected === true };
       return runServerSnapshot(values, env, common);
     }
@@ -153,7 +167,11 @@ export const snapshotCommand: CliCommand = {
         }),
       ),
     );
-    return { ok: true, json: snapshotJson(outcome), text: snapshotText(outcome) };
+    const stored =
+      store === undefined
+        ? undefined
+        : await withInterruption("the upload", (signal) => keepInStore(store, outcome, env, signal));
+    return { ok: true, json: snapshotJson(outcome, stored), text: snapshotText(outcome, stored) };
   },
 };
 
@@ -235,7 +253,7 @@ function parseContext(value: ParsedValues[string]): Record<string, unknown> | un
   return parsed as Record<string, unknown>;
 }
 
-function snapshotJson(outcome: SnapshotOutcome): Record<string, unknown> {
+function snapshotJson(outcome: SnapshotOutcome, stored?: StoredSnapshot): Record<string, unknown> {
   const m = outcome.manifest;
   return {
     ok: true,
@@ -253,11 +271,12 @@ function snapshotJson(outcome: SnapshotOutcome): Record<string, unknown> {
     durations: m.durations,
     reused: outcome.reused,
     companions: m.companions ?? [],
+    ...(stored === undefined ? {} : { store: stored }),
     ...(outcome.warnings === undefined ? {} : { warnings: outcome.warnings }),
   };
 }
 
-function snapshotText(outcome: SnapshotOutcome): string {
+function snapshotText(outcome: SnapshotOutcome, stored?: StoredSnapshot): string {
   const m = outcome.manifest;
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
   const lines = [
@@ -276,6 +295,13 @@ function snapshotText(outcome: SnapshotOutcome): string {
         ? `Secrets ${(c.secrets ?? []).join(", ")} of ${c.namespace}`
         : `Redis ${c.source}`;
     lines.push(`also:      ${what} → ${c.path} (${c.bytes} bytes, sha256 ${c.sha256})`);
+  }
+  if (stored !== undefined) {
+    lines.push(
+      stored.alreadyStored
+        ? `store:     ${stored.manifestUrl} (already there)`
+        : `store:     ${stored.manifestUrl} (${stored.objects} objects uploaded, each read back and checked)`,
+    );
   }
   for (const warning of outcome.warnings ?? []) lines.push(`warning:   ${warning}`);
   return lines.join("\n");

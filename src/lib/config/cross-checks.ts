@@ -104,6 +104,12 @@ function checkServerSnapshot(r: Reader, raw: RawConfig, facts: KeysToRelate): vo
       `${r.key("redisUrl")}: Redis is not saved with a server snapshot yet (snapshotScope server); back it up by hand`,
     );
   }
+  if (facts.keys.snapshotStore !== undefined) {
+    r.warnings.push(
+      `${r.key("snapshotStore")}: a server snapshot (snapshotScope server) is not uploaded to the store yet; it stays ` +
+        `in snapshotDir: copy snapshotDir/NAME/ to ${facts.keys.snapshotStore} by hand`,
+    );
+  }
 }
 
 /** The version the minor-version gate compares, as the profile reads it: the api tag, or the chart version. */

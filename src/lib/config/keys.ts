@@ -152,6 +152,12 @@ export const CONFIG_SCHEMA = z.object({
   snapshotJobs: wholeNumber(1, 64, 2),
   snapshotCompression: wholeNumber(0, 9, 1),
   backupSecrets: stringList("backupSecrets"),
+  // Checked together by src/lib/snapshot-store/settings.ts (the rule the CLI's --store flags use too).
+  snapshotStore: text(),
+  snapshotStoreEndpoint: text(),
+  snapshotStoreRegion: text(),
+  snapshotStoreAccessKeyId: secret(),
+  snapshotStoreSecretAccessKey: secret(),
   redisUrl: secret(),
   helmTimeoutSeconds: wholeNumber(30, 86_400, 600),
   maxHistory: wholeNumber(0, 1000, 10).refine((n) => n === 0 || n >= 3, {

@@ -6,6 +6,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { Application, Profile, SnapshotScope, Tier } from "../profiles";
 import type { SnapshotFormat } from "../snapshot/layout";
+import type { StoreSettings } from "../snapshot-store/settings";
 import { CONFIG_KEYS, SECRET_KEYS } from "./keys";
 
 export { SNAPSHOT_FORMATS } from "../snapshot/layout";
@@ -61,6 +62,13 @@ export interface RunbookConfig {
     readonly secrets: readonly string[];
     /** A Redis server whose dataset is saved with each snapshot (secret: the URL may hold a password). */
     readonly redisUrl?: pulumi.Output<string>;
+    /** snapshotStore: where each snapshot is also uploaded; absent keeps them in `dir` only. */
+    readonly store?: StoreSettings;
+    /** snapshotStoreAccessKeyId / snapshotStoreSecretAccessKey (secrets). */
+    readonly storeCredentials?: {
+      readonly accessKeyId?: pulumi.Output<string>;
+      readonly secretAccessKey?: pulumi.Output<string>;
+    };
   };
   readonly helm: {
     readonly timeoutSeconds: number;
@@ -105,6 +113,8 @@ export interface RawConfig {
   readonly registryPassword?: pulumi.Output<string>;
   readonly redisUrl?: pulumi.Output<string>;
   readonly chartRegistryPassword?: pulumi.Output<string>;
+  readonly snapshotStoreAccessKeyId?: pulumi.Output<string>;
+  readonly snapshotStoreSecretAccessKey?: pulumi.Output<string>;
 }
 
 export namespace RawConfig {

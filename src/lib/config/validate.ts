@@ -13,6 +13,7 @@ import { validateBackupSecrets, validateBaseUrl, validateDsnSecret } from "./end
 import { validateImages } from "./images";
 import { keysSet, parseKeys } from "./keys";
 import { Reader } from "./reader";
+import { readSnapshotStore } from "./snapshot-store";
 import { ChartSource, ConfigError, RawConfig, ValidationContext, ValidationResult } from "./schema";
 
 /** Validates the raw stack config into a RunbookConfig, or throws ConfigError listing every problem. */
@@ -22,6 +23,8 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
     registryPassword: raw.registryPassword,
     redisUrl: raw.redisUrl,
     chartRegistryPassword: raw.chartRegistryPassword,
+    snapshotStoreAccessKeyId: raw.snapshotStoreAccessKeyId,
+    snapshotStoreSecretAccessKey: raw.snapshotStoreSecretAccessKey,
   };
   const parsed = parseKeys({ ...raw.values, ...secrets }, ctx.project);
   const keys = parsed.values;
@@ -43,6 +46,7 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
   const baseUrl = validateBaseUrl(r, keys);
   const dsnSecret = validateDsnSecret(r, keys, raw);
   const backupSecrets = validateBackupSecrets(r, keys, profile);
+  const snapshotStore = readSnapshotStore(r, keys, ctx.projectDir);
   if (keys.promoteFrom !== undefined) {
     const problem = stackNameProblem(keys.promoteFrom, ctx.stack);
     if (problem !== undefined) r.problem("promoteFrom", problem);
@@ -85,6 +89,15 @@ export function validateConfig(raw: RawConfig, ctx: ValidationContext): Validati
         compression: keys.snapshotCompression,
         secrets: backupSecrets,
         redisUrl: raw.redisUrl,
+        ...(snapshotStore === undefined
+          ? {}
+          : {
+              store: snapshotStore,
+              storeCredentials: {
+                accessKeyId: raw.snapshotStoreAccessKeyId,
+                secretAccessKey: raw.snapshotStoreSecretAccessKey,
+              },
+            }),
       },
       helm: {
         timeoutSeconds: keys.helmTimeoutSeconds,

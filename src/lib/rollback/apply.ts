@@ -1,11 +1,13 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import { OperationFailed } from "../errors";
 import { redactSecrets } from "../redact";
+import { fetchIfMissing } from "../snapshot-store/local-copy";
 import type { RollbackPlan } from "./plan";
 import { withPulumiEnvironment } from "./pulumi-environment";
 import { runRestore } from "./run-restore";
 import { runUp, UpOutcome } from "./run-up";
 import type { PlainConfig } from "./stack-config";
+import type { StackStore } from "./stack-store";
 import { setTargetConfig } from "./target-config";
 import type { TargetVersions } from "./targets";
 
@@ -26,6 +28,8 @@ export async function applyRollback(
     config: PlainConfig;
     current: TargetVersions;
     snapshotDir: string;
+    /** Where the snapshot to restore is downloaded from when this machine has no copy of it. */
+    store?: StackStore;
     dsn?: string;
     env: NodeJS.ProcessEnv;
     progress: (line: string) => void;
@@ -35,6 +39,10 @@ export async function applyRollback(
   let restore: Record<string, unknown> | undefined;
   if (plan.restore.needed && plan.restore.snapshot !== undefined) {
     if (ctx.dsn === undefined) throw new OperationFailed("a restore is needed but no DSN is known: set PG_DSN");
+    if (ctx.store !== undefined) {
+      const fetched = await fetchIfMissing(ctx.store.settings, plan.restore.snapshot.path, ctx.store.env);
+      if (fetched !== undefined) ctx.progress(`downloaded ${fetched.manifestUrl} into ${fetched.path}; sha256 checked`);
+    }
     ctx.progress(`restoring ${plan.restore.snapshot.path} (a fresh snapshot of the current database is taken first)`);
     restore = await runRestore(plan.restore.snapshot.path, ctx.snapshotDir, ctx.dsn, ctx.env);
     ctx.progress(

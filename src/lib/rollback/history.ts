@@ -22,6 +22,10 @@ export interface SnapshotRecord {
   readonly context?: Record<string, unknown>;
   /** Files saved with the dump (Kubernetes Secrets, Redis), by kind. */
   readonly companions?: { readonly kind: string; readonly path: string }[];
+  /** The manifest's URL in the snapshot store, when it is there; `path` is then where restore downloads it. */
+  readonly stored?: string;
+  /** true when this machine has no copy: restore and rollback download it from the store first. */
+  readonly storeOnly?: boolean;
 }
 
 /** A Helm release revision with the time Helm stored it, as readHelmHistory reads it. */

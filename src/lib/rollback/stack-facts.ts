@@ -2,8 +2,9 @@ import path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { buildHistory, HistoryEntry } from "./history";
 import { readReleaseRevisions, ReleaseRevisions } from "./release-revisions";
-import { readSnapshots } from "./snapshot-records";
+import { readSnapshots, withStoredSnapshots } from "./snapshot-records";
 import { configValue, PlainConfig } from "./stack-config";
+import { StackStore, stackStore } from "./stack-store";
 import { openStack } from "./stack-workspace";
 import { withPulumiEnvironment } from "./pulumi-environment";
 import { numberUpdates } from "./update-records";
@@ -13,6 +14,10 @@ export interface StackFacts {
   readonly config: PlainConfig;
   readonly history: HistoryEntry[];
   readonly snapshotDir: string;
+  /** The stack's snapshotStore: history lists it, restore and rollback download from it. */
+  readonly store?: StackStore;
+  /** Manifests in the store that could not be read. */
+  readonly storeProblems?: string[];
   /** Why release revisions are missing from the history, when the cluster could not be read. */
   readonly clusterProblem?: string;
 }
@@ -33,8 +38,20 @@ export async function readStackFacts(
   });
   const workDir = stack.workspace.workDir;
   const snapshotDir = path.resolve(workDir, configValue(config, "snapshotDir") ?? path.join("snapshots", stackName));
-  const snapshots = await readSnapshots(snapshotDir, stackName);
+  const local = await readSnapshots(snapshotDir, stackName);
+  const store = stackStore(config, env, workDir);
+  const { records: snapshots, problems: storeProblems } =
+    store === undefined
+      ? { records: local, problems: [] }
+      : await withStoredSnapshots(local, snapshotDir, stackName, store);
   const { revisions, clusterProblem }: ReleaseRevisions = opts.cluster ? await readReleaseRevisions(config, env) : {};
   const history = buildHistory(numberUpdates(updates), snapshots, revisions);
-  return { stack, config, history, snapshotDir, ...(clusterProblem ? { clusterProblem } : {}) };
+  return {
+    stack,
+    config,
+    history,
+    snapshotDir,
+    ...(store === undefined ? {} : { store, storeProblems }),
+    ...(clusterProblem ? { clusterProblem } : {}),
+  };
 }

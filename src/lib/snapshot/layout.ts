@@ -6,7 +6,7 @@ export const SNAPSHOT_FORMATS: readonly SnapshotFormat[] = ["custom", "directory
 
 /** Extension of a custom-format snapshot; a directory-format snapshot is a directory named NAME. */
 const CUSTOM_EXTENSION = ".dump";
-const MANIFEST_SUFFIX = ".manifest.json";
+export const MANIFEST_SUFFIX = ".manifest.json";
 
 /** Backups kept next to a snapshot and committed with it (em-runtime's runbook: its Secrets and Redis). */
 export const COMPANION_KINDS = ["kubernetes-secrets", "redis"] as const;

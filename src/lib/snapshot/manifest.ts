@@ -67,14 +67,27 @@ export async function readCheckedJson<T>(
     const code = (err as NodeJS.ErrnoException).code;
     return { problem: code === "ENOENT" ? `${file} does not exist` : `${file} cannot be read (${code})` };
   }
+  return checkedJson(text, file, problemOf);
+}
+
+/** A manifest read from elsewhere (an object in the snapshot store), `source` naming it in the problem. */
+export function parseManifest(text: string, source: string): SnapshotManifest | { problem: string } {
+  return checkedJson<SnapshotManifest>(text, source, manifestProblem);
+}
+
+function checkedJson<T>(
+  text: string,
+  source: string,
+  problemOf: (value: unknown) => string | undefined,
+): T | { problem: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    return { problem: `${file} is not valid JSON` };
+    return { problem: `${source} is not valid JSON` };
   }
   const problem = problemOf(value);
-  return problem === undefined ? (value as T) : { problem: `${file} ${problem}` };
+  return problem === undefined ? (value as T) : { problem: `${source} ${problem}` };
 }
 
 export function isManifest(value: SnapshotManifest | { problem: string }): value is SnapshotManifest {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the "real engine" toolchain for the end-to-end tests from the Go module proxy:
 #   pulumi CLI + nodejs language host, the kubernetes resource plugin, helm, kubectl, etcd,
-#   kube-apiserver/-controller-manager/-scheduler, kwok/kwokctl. (The command and random plugins cannot be
+#   kube-apiserver/-controller-manager/-scheduler, kwok/kwokctl, and SeaweedFS's weed (the S3-compatible
+#   server test/services/s3.sh runs for the snapshot-store tests). (The command and random plugins cannot be
 #   fetched through the module proxy reachable here: see README.md; component standin-providers installs
 #   Node.js stand-ins for the two resource types the program uses.)
 # Each component goes into $RUNBOOK_TOOLCHAIN_DIR/<component>-<version>/bin and is skipped when it is
@@ -9,7 +10,7 @@
 # every binary and $RUNBOOK_TOOLCHAIN_DIR/env.sh exports PATH, PULUMI_HOME and friends.
 #
 # Usage: test/e2e/toolchain/build.sh [component ...]    (default: all, in the order below)
-#   components: kubernetes pulumi pulumi-kubernetes etcd kwok kubectl helm standin-providers
+#   components: kubernetes pulumi pulumi-kubernetes etcd kwok kubectl helm standin-providers seaweedfs
 # Environment:
 #   RUNBOOK_TOOLCHAIN_DIR   output root (default ~/.cache/release-runbook/toolchain)
 #   RUNBOOK_GO_CACHE_DIR    GOMODCACHE/GOCACHE used for the build (default ~/.cache/release-runbook/go);
@@ -36,8 +37,9 @@ HELM_VERSION=3.18.6                     # what the pulumi-kubernetes provider mo
 KUBE_VERSION=1.33.13                    # kube-apiserver, kube-controller-manager, kube-scheduler
 ETCD_VERSION=3.5.21                     # what Kubernetes 1.33 requires
 KWOK_VERSION=0.8.0
+SEAWEEDFS_VERSION=0.0.0-20261109003541-7506e5f91cd6   # seaweedfs/go.mod (weed 4.53, commit 7506e5f91cd6)
 
-ALL_COMPONENTS=(kubernetes pulumi pulumi-kubernetes etcd kwok kubectl helm standin-providers)
+ALL_COMPONENTS=(kubernetes pulumi pulumi-kubernetes etcd kwok kubectl helm standin-providers seaweedfs)
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 
@@ -156,6 +158,13 @@ build_helm() {
   go_build_in "$HERE/helm" "$out/helm" "$vx" "helm.sh/helm/v3/cmd/helm" || return 1
 }
 
+# weed: SeaweedFS in one binary; test/services/s3.sh runs `weed server -s3` on loopback.
+build_seaweedfs() {
+  local out=$1 v=$2
+  go_build_in "$HERE/seaweedfs" "$out/weed" "-X github.com/seaweedfs/seaweedfs/weed/util/version.COMMIT=${v##*-}" \
+    "github.com/seaweedfs/seaweedfs/weed" || return 1
+}
+
 build_pulumi() {
   local out=$1 v=$2
   go_build_in "$HERE/pulumi" "$out/pulumi" "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$v" \
@@ -245,7 +254,8 @@ finalize() {
   local start=$SECONDS d f
   mkdir -p "$TOOLCHAIN/bin"
   for d in "$TOOLCHAIN/kubernetes-$KUBE_VERSION" "$TOOLCHAIN/kubectl-$KUBE_VERSION" "$TOOLCHAIN/etcd-$ETCD_VERSION" \
-    "$TOOLCHAIN/kwok-$KWOK_VERSION" "$TOOLCHAIN/helm-$HELM_VERSION" "$TOOLCHAIN/pulumi-$PULUMI_VERSION"; do
+    "$TOOLCHAIN/kwok-$KWOK_VERSION" "$TOOLCHAIN/helm-$HELM_VERSION" "$TOOLCHAIN/pulumi-$PULUMI_VERSION" \
+    "$TOOLCHAIN/seaweedfs-$SEAWEEDFS_VERSION"; do
     [[ -f "$d/.complete" ]] || continue
     for f in "$d"/bin/*; do ln -sfn "$f" "$TOOLCHAIN/bin/$(basename "$f")"; done
   done
@@ -292,6 +302,7 @@ main() {
       kubectl) run_component kubectl "$KUBE_VERSION" build_kubectl kubectl ;;
       etcd) run_component etcd "$ETCD_VERSION" build_etcd etcd ;;
       kwok) run_component kwok "$KWOK_VERSION" build_kwok kwok kwokctl ;;
+      seaweedfs) run_component seaweedfs "$SEAWEEDFS_VERSION" build_seaweedfs weed ;;
       finalize) ;;
       helm) run_component helm "$HELM_VERSION" build_helm helm ;;
       pulumi) run_component pulumi "$PULUMI_VERSION" build_pulumi pulumi pulumi-language-nodejs pulumi-resource-pulumi-nodejs ;;
