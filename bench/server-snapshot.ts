@@ -24,7 +24,7 @@ import path from "node:path";
 import { Client } from "pg";
 import { ADMIN, PG_HOST, PG_PORT, REPO_ROOT, buildCli, dsnFor, requirePostgres } from "../test/support/postgres";
 import { GB, GeneratedDatabase, connect, ensureDatabase } from "./support/generated-database";
-import { SCRATCH_PORT, removeScratchServer, startScratchServer, wipeScratchServer } from "./support/scratch-server";
+import { removeScratchServer, startScratchServer, wipeScratchServer } from "./support/scratch-server";
 import { Timed, baseEnv, fresh, median, mib, timed } from "./support/timing";
 
 const PREFIX = "runbook_bench_srv_";
@@ -216,15 +216,15 @@ async function compareRestores(
   plainFile: string,
   snapshotPath: string,
 ): Promise<{ replay: Timed[]; restore: Timed[] }> {
-  console.log(`restoring onto an empty cluster on port ${SCRATCH_PORT}`);
-  await startScratchServer();
+  const port = await startScratchServer();
+  console.log(`restoring onto an empty cluster on port ${port}`);
   const replay: Timed[] = [];
   const restore: Timed[] = [];
   const preRestoreDir = path.join(WORK_DIR, "pre-restore");
   const scratchEnv = {
     ...baseEnv,
     PGHOST: PG_HOST,
-    PGPORT: String(SCRATCH_PORT),
+    PGPORT: String(port),
     PGUSER: ADMIN.user,
     PGPASSWORD: ADMIN.password,
   };
@@ -233,7 +233,7 @@ async function compareRestores(
     execFileSync("sync");
     // The guide's replay: psql carries on past errors (the roles that exist already) as it does there.
     replay.push(await timed("psql", ["-X", "-q", "-d", "postgres", "-f", plainFile], scratchEnv));
-    await checkRestored("psql replay");
+    await checkRestored("psql replay", port);
   };
   const runRestore = async (): Promise<void> => {
     await wipeScratchServer();
@@ -246,13 +246,13 @@ async function compareRestores(
       await timed(
         process.execPath,
         args,
-        { ...baseEnv, PG_DSN: dsnFor("postgres", ADMIN, SCRATCH_PORT) },
+        { ...baseEnv, PG_DSN: dsnFor("postgres", ADMIN, port) },
         {
           captureStdout: true,
         },
       ),
     );
-    await checkRestored("runbook restore");
+    await checkRestored("runbook restore", port);
   };
   try {
     for (let run = 1; run <= RESTORE_RUNS; run++) {
@@ -276,12 +276,12 @@ async function compareRestores(
 const sourceCounts = new Map<string, string>();
 
 /** Both ways must have brought back every database with the same tables and rows (alembic_version included). */
-async function checkRestored(what: string): Promise<void> {
+async function checkRestored(what: string, port: number): Promise<void> {
   for (const database of SERVER) {
     const source = await connect(database.name);
     const target = new Client({
       host: PG_HOST,
-      port: SCRATCH_PORT,
+      port,
       user: ADMIN.user,
       password: ADMIN.password,
       database: database.name,

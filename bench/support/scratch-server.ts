@@ -1,16 +1,18 @@
 /**
  * A second, empty PostgreSQL cluster for the restore benchmark: restoring a server means creating its databases
  * and roles, which cannot be done on the shared test server where they already exist (and other suites run).
- * Same binaries and settings as test/services/postgres.sh, its own port and data directory; wiped between runs
+ * Same binaries and settings as test/services/postgres.sh, its own (free) port and data directory; wiped between runs
  * so that every restore starts from an empty server, and removed at the end.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { Client } from "pg";
 import { ADMIN, PG_HOST } from "../../test/support/postgres";
 
-export const SCRATCH_PORT = 55433;
+/** Set by startScratchServer: a port nothing listened on (other suites run their own servers too). */
+export let scratchPort = 0;
 const STATE_DIR = path.join(process.env.RUNBOOK_TEST_STATE ?? "/tmp/release-runbook-test", "bench-restore-server");
 const DATA_DIR = path.join(STATE_DIR, "pg");
 const SOCKET_DIR = path.join(STATE_DIR, "socket");
@@ -26,8 +28,21 @@ function asPostgres(command: string, args: string[]): void {
   execFileSync("runuser", ["-u", "postgres", "--", path.join(pgBin(), command), ...args], { stdio: "ignore" });
 }
 
-export async function startScratchServer(): Promise<void> {
+/** A TCP port on 127.0.0.1 that nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, PG_HOST, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startScratchServer(): Promise<number> {
   stopScratchServer();
+  scratchPort = await freePort();
   fs.rmSync(STATE_DIR, { recursive: true, force: true });
   fs.mkdirSync(STATE_DIR, { recursive: true, mode: 0o755 });
   execFileSync("install", ["-d", "-o", "postgres", "-g", "postgres", "-m", "700", DATA_DIR]);
@@ -45,7 +60,7 @@ export async function startScratchServer(): Promise<void> {
   fs.appendFileSync(
     path.join(DATA_DIR, "postgresql.conf"),
     [
-      `port = ${SCRATCH_PORT}`,
+      `port = ${scratchPort}`,
       `listen_addresses = '${PG_HOST}'`,
       `unix_socket_directories = '${SOCKET_DIR}'`,
       "shared_buffers = 256MB",
@@ -65,7 +80,7 @@ export async function startScratchServer(): Promise<void> {
       "-h",
       SOCKET_DIR,
       "-p",
-      String(SCRATCH_PORT),
+      String(scratchPort),
       "-d",
       "postgres",
       "-c",
@@ -73,6 +88,7 @@ export async function startScratchServer(): Promise<void> {
     ],
     { stdio: "ignore" },
   );
+  return scratchPort;
 }
 
 export function stopScratchServer(): void {
@@ -93,7 +109,7 @@ export function removeScratchServer(): void {
 export async function wipeScratchServer(): Promise<void> {
   const client = new Client({
     host: PG_HOST,
-    port: SCRATCH_PORT,
+    port: scratchPort,
     user: ADMIN.user,
     password: ADMIN.password,
     database: "postgres",

@@ -2,6 +2,7 @@ import { OperationFailed, UsageError } from "../errors";
 import type { HeldLock } from "../lock/operation-lock";
 import { PgConnection, withDatabase } from "../pg/connection";
 import { findServerSnapshot } from "../snapshot/server-snapshot-files";
+import { endOrphanedStatements } from "./orphaned-statements";
 import { journalsFor } from "./restore-journal";
 import { abortRestore } from "./resume-restore";
 import { ServerRestoreOutcome, entriesOf, outcome, runServerSteps, serverWaysOut } from "./server-restore";
@@ -111,6 +112,7 @@ export async function abortServerRestore(request: ServerJournalRequest): Promise
       (f) => f.journal.status === "running" && f.journal.startedAt >= j.startedAt,
     );
     for (const found of running) {
+      actions.push(...(await endOrphanedStatements(withDatabase(request.connection, database.name), found.journal)));
       const undone = await abortRestore({
         connection: withDatabase(request.connection, database.name),
         parentEnv: request.parentEnv,

@@ -107,8 +107,13 @@ export async function serverJournalsIn(
   return found.sort((a, b) => a.journal.startedAt.localeCompare(b.journal.startedAt));
 }
 
-/** Keeps a server restore's journal on disk in step with it (written atomically, as a database's journal). */
+/**
+ * Keeps a server restore's journal on disk in step with it (written atomically, as a database's journal).
+ * Databases are restored two at a time, so updates are applied one after the other, each to the latest state.
+ */
 export class ServerJournalFile {
+  private writes: Promise<void> = Promise.resolve();
+
   constructor(
     readonly file: string,
     private current: ServerRestoreJournal,
@@ -124,14 +129,20 @@ export class ServerJournalFile {
   }
 
   async update(change: Partial<Omit<ServerRestoreJournal, "kind" | "version">>): Promise<void> {
-    const next = { ...this.current, ...change, updatedAt: new Date().toISOString() };
-    await writeJournal(this.file, next);
-    this.current = next;
+    await this.apply(() => change);
   }
 
   async updateDatabase(name: string, change: Partial<Omit<ServerRestoreDatabase, "name">>): Promise<void> {
-    await this.update({
-      databases: this.current.databases.map((d) => (d.name === name ? { ...d, ...change } : d)),
+    await this.apply((j) => ({ databases: j.databases.map((d) => (d.name === name ? { ...d, ...change } : d)) }));
+  }
+
+  private apply(changeOf: (j: ServerRestoreJournal) => Partial<ServerRestoreJournal>): Promise<void> {
+    const write = this.writes.then(async () => {
+      const next = { ...this.current, ...changeOf(this.current), updatedAt: new Date().toISOString() };
+      await writeJournal(this.file, next);
+      this.current = next;
     });
+    this.writes = write.catch(() => undefined);
+    return write;
   }
 }

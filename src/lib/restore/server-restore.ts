@@ -10,6 +10,7 @@ import { LoadedServerSnapshot, checkGlobals, databaseSnapshot } from "../snapsho
 import { verifyArchive } from "../snapshot/verify-archive";
 import { databaseExists } from "./database-swap";
 import { runStatement, withMaintenance } from "./maintenance";
+import { endOrphanedStatements } from "./orphaned-statements";
 import { journalsFor } from "./restore-journal";
 import type { RestoreStep } from "./restore-journal";
 import { restoreSnapshot } from "./restore-snapshot";
@@ -69,7 +70,7 @@ export interface ServerRestoreOutcome {
 }
 
 /**
- * Restores the databases of a server snapshot, one after the other, each through the single-database restore
+ * Restores the databases of a server snapshot, two at a time, each through the single-database restore
  * (pre-restore snapshot, scratch database, swap by renames, its own journal). Before them, the roles they need
  * that the server lacks are created from the snapshot's globals; a database the server lacks is first created
  * empty with the snapshot's owner, encoding, locale, grants and settings, so that the same restore swaps the
@@ -151,16 +152,44 @@ async function runServerSteps(ctx: ServerStepContext, journal: ServerJournalFile
     await journal.update({ step: "roles-created", rolesCreated: created });
     ctx.afterStep?.("roles-created");
   }
-  const total = journal.journal.databases.length;
-  for (const [index, database] of journal.journal.databases.entries()) {
-    if (database.state === "restored") continue;
-    ctx.lock?.assertHeld();
-    if (ctx.signal?.aborted) throw ctx.signal.reason;
-    const prefix = `[${index + 1}/${total}] ${database.name}`;
-    await restoreOne(ctx, journal, database, entryOf(database.name), (line) => ctx.say(`${prefix}: ${line}`));
+  // Largest first, so that the small ones fill in at the end while the last large one finishes.
+  const queue = journal.journal.databases
+    .filter((d) => d.state !== "restored")
+    .sort((a, b) => entryOf(b.name).bytes - entryOf(a.name).bytes);
+  let failure: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next !== undefined && failure === undefined; next = queue.shift()) {
+      const database = next;
+      try {
+        ctx.lock?.assertHeld();
+        if (ctx.signal?.aborted) throw ctx.signal.reason;
+        await restoreOne(ctx, journal, database, entryOf(database.name), (line) =>
+          ctx.say(`${database.name}: ${line}`),
+        );
+      } catch (err) {
+        // The other database under way finishes (or fails and undoes itself); no new one starts.
+        failure ??= { err };
+      }
+    }
+  };
+  // Each pre-restore snapshot sets the process umask to 077 and puts back what it found; two overlapping would
+  // put back each other's, so it is 077 for the whole run.
+  const previousUmask = process.umask(0o077);
+  try {
+    await Promise.all(Array.from({ length: Math.min(DATABASES_AT_ONCE, queue.length) }, worker));
+  } finally {
+    process.umask(previousUmask);
   }
+  if (failure !== undefined) throw failure.err;
   await journal.update({ step: "databases-restored", status: "completed" });
 }
+
+/**
+ * How many databases are restored at the same time, each by its own restore (pg_restore --jobs 2). Two keep
+ * both cores busy while one restore is in its serial steps (the pre-restore snapshot, creating, swapping) or
+ * loading one large table; more would only add connections.
+ */
+const DATABASES_AT_ONCE = 2;
 
 async function createMissingRoles(ctx: ServerStepContext, entries: readonly ServerDatabaseEntry[]): Promise<string[]> {
   const server = ctx.snapshot;
@@ -208,6 +237,7 @@ async function restoreOne(
     );
     const last = mine[mine.length - 1];
     if (last?.journal.status === "running") {
+      for (const line of await endOrphanedStatements(connection, last.journal)) say(line);
       const resumed = await resumeRestore({ ...common, journal: last.file });
       await journal.updateDatabase(name, {
         state: "restored",
