@@ -21,13 +21,13 @@ export const SERVER_RESTORE_HELP = `
 A server snapshot (runbook snapshot --all-databases; its manifest.json says kind "server"), PG_DSN naming
 any database of the server to restore onto:
   runbook restore --snapshot DIR/all-databases-<time> [--database NAME]... --yes
-restores all its databases but postgres, or those named, one at a time, each as above (pre-restore
+restores all its databases but postgres, or those named, two at a time, each as above (pre-restore
 snapshot, scratch database, swap, its own journal). First it creates, from the snapshot's roles
 (globals.sql), the roles those databases need (owners, grantees) that the server lacks, without passwords
 unless the snapshot holds them; existing roles are left as they are. A database the server lacks is
 created with the snapshot's owner, encoding, locale, grants and settings, then restored over. A server
 journal (DIR/<name>-restore-<time>.server-restore-journal.json) records which databases are done:
---resume finishes the rest (resuming the one under way), --abort puts back the one under way and leaves
+--resume finishes the rest (resuming those under way), --abort puts back those under way and leaves
 those done restored. The locks of all the databases restored are held, on one session, throughout.
   --database NAME           restore only this database of the snapshot (repeatable)`;
 

@@ -323,7 +323,7 @@ async function refuseUnfinished(
 export function serverWaysOut(file: string): string {
   return (
     `finish it with \`runbook restore --resume --journal ${file}\`, or stop it with \`runbook restore --abort ` +
-    `--journal ${file}\` (which puts back the database whose restore was under way; databases already restored stay so)`
+    `--journal ${file}\` (which puts back the databases whose restores were under way; those already restored stay so)`
   );
 }
 
