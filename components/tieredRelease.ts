@@ -12,8 +12,10 @@ export interface TieredReleaseArgs {
   readonly releaseName: string;
   /** The chart: a local directory, or a repository/OCI chart at a pinned version. No default. */
   readonly chart: ChartSource;
-  /** The tier, recorded in the release's description. No default. */
-  readonly tier: Tier;
+  /** Credentials of the chart's registry (config chartRegistryUsername/Password). Default: anonymous. */
+  readonly chartRegistry?: { readonly username: string; readonly password: pulumi.Input<string> };
+  /** The license tier, recorded in the release's description. Default: none (an application without tiers). */
+  readonly tier?: Tier;
   /** Values files merged in order, later winning: base → tier → site. No default. */
   readonly valuesFiles: readonly string[];
   /** Inline site values merged over the files. Default: none. */
@@ -86,8 +88,7 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
     namespace: args.namespace,
     chart: chart.kind === "local" ? chart.path : chart.chart,
     version: chart.version,
-    repositoryOpts:
-      chart.kind === "repository" && chart.repository !== undefined ? { repo: chart.repository } : undefined,
+    repositoryOpts: repositoryOptions(args),
     valueYamlFiles: args.valuesFiles.map((file) => new pulumi.asset.FileAsset(file)),
     values: releaseValues(args.siteValues ?? {}, args.imageTags),
     atomic: true,
@@ -101,12 +102,28 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
   };
 }
 
+/** Where the chart is pulled from and with which credentials; undefined for a chart that needs neither. */
+function repositoryOptions(args: TieredReleaseArgs): k8s.types.input.helm.v3.RepositoryOpts | undefined {
+  const { chart, chartRegistry } = args;
+  if (chart.kind !== "repository") return undefined;
+  if (chart.repository === undefined && chartRegistry === undefined) return undefined;
+  return {
+    ...(chart.repository === undefined ? {} : { repo: chart.repository }),
+    ...(chartRegistry === undefined
+      ? {}
+      : { username: chartRegistry.username, password: pulumi.secret(chartRegistry.password) }),
+  };
+}
+
 function releaseDescriptionOf(args: TieredReleaseArgs): string {
+  const tags = Object.entries(args.imageTags)
+    .map(([c, t]) => `${c}=${t}`)
+    .join(" ");
   const description =
     args.description ??
-    `release-runbook: tier ${args.tier}, ${Object.entries(args.imageTags)
-      .map(([c, t]) => `${c}=${t}`)
-      .join(" ")}`;
+    (args.tier === undefined
+      ? `release-runbook: chart ${args.chart.version}${tags === "" ? "" : `, ${tags}`}`
+      : `release-runbook: tier ${args.tier}, ${tags}`);
   return args.descriptionNote === undefined ? description : withNote(description, args.descriptionNote);
 }
 

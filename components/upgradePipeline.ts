@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { Preflight } from "./preflight";
+import { applicationChecksFor, Preflight } from "./preflight";
 import { PostgresSnapshot } from "./postgresSnapshot";
 import { TieredRelease } from "./tieredRelease";
-import { Verification } from "./verification";
+import { hasNoLogSource, logComponentsFor, Verification } from "./verification";
 import type { RunbookConfig } from "../src/lib/config/schema";
 import type { LiveObservation } from "./liveRelease";
 
@@ -33,7 +33,8 @@ export function isFirstInstall(revision: number, adopted: boolean): boolean {
 
 /** What identifies a target: the snapshot is kept by these, and history reads them back. */
 export function targetVersions(config: RunbookConfig): Record<string, string> {
-  const versions: Record<string, string> = { chartVersion: config.chart.version, tier: config.tier };
+  const versions: Record<string, string> = { chartVersion: config.chart.version };
+  if (config.tier !== undefined) versions.tier = config.tier;
   for (const [component, tag] of Object.entries(config.imageTags)) versions[`image.${component}`] = tag;
   return versions;
 }
@@ -70,6 +71,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         namespace: c.namespace,
         releaseName: c.releaseName,
         images,
+        gateChartVersion: c.profile.versionSource === "chart-version" ? c.chart.version : undefined,
         registryInsecure: c.registryInsecure,
         registryUsername: c.registryUsername,
         registryPassword: c.registryPassword,
@@ -83,14 +85,19 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         kubeContext: c.kubeContext,
         guard,
         snapshots: { dir: c.snapshot.dir, stack: c.stack },
+        applicationChecks: applicationChecksFor(c.profile, c.baseUrl),
       },
       { parent: this },
     );
 
+    // A server snapshot (every database, as em-runtime's pg_dumpall) records each database's alembic_version
+    // itself and does not save Secrets or Redis yet (config validation warns when they are configured).
+    const server = c.snapshot.scope === "server";
     this.snapshot = new PostgresSnapshot(
       `${name}-snapshot`,
       {
         targetVersions: targetVersions(c),
+        scope: c.snapshot.scope,
         dir: c.snapshot.dir,
         format: c.snapshot.format,
         jobs: c.snapshot.jobs,
@@ -99,10 +106,10 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         pgDsn: c.pgDsn,
         dsnSecretRef,
         kubeContext: c.kubeContext,
-        schemaVersionQuery: c.schemaVersionQuery,
+        schemaVersionQuery: server ? undefined : c.schemaVersionQuery,
         kubeSecrets:
-          c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
-        redisUrl: c.snapshot.redisUrl,
+          server || c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
+        redisUrl: server ? undefined : c.snapshot.redisUrl,
         protected: c.gate.protected,
         context: this.preflight.facts.apply((facts) => ({
           stack: c.stack,
@@ -126,6 +133,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         namespace: c.namespace,
         releaseName: c.releaseName,
         chart: c.chart,
+        chartRegistry: c.chartRegistry,
         tier: c.tier,
         valuesFiles: c.valuesFiles,
         siteValues: c.siteValues,
@@ -158,6 +166,8 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         releaseName: c.releaseName,
         logLines: c.verification.logLines,
         healthPath: c.verification.healthPath,
+        logComponents: logComponentsFor(c.profile),
+        noLogSource: hasNoLogSource(c.profile),
         kubeContext: c.kubeContext,
         onFailure: {
           autoRollback: c.helm.autoRollback,

@@ -1,16 +1,23 @@
 import { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../../lib/errors";
-import { isSecretKey, isSecretName, namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
+import { namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
 import { parsePgDsn, PG_DSN_ENV } from "../../lib/pg/connection";
 import { credentialsFromEnv, InvalidImageReference, parseImageReference } from "../../lib/registry";
 import { failedCheckNames, formatChecks } from "../../lib/check";
-import { PreflightImage, PreflightOptions, PreflightReport, runPreflight } from "../../lib/preflight/preflight";
+import {
+  ApplicationPreflight,
+  PreflightImage,
+  PreflightOptions,
+  PreflightReport,
+  runPreflight,
+} from "../../lib/preflight/preflight";
 import { ACKNOWLEDGE_CONFIG_KEY } from "../../lib/preflight/upgrade-gate";
 import { ALLOW_UNVERIFIED_TLS_CONFIG_KEY } from "../../lib/pg/tls-policy";
 import { tagProblem } from "../../lib/release/image-tags";
-import { optionalString } from "../flags";
+import { baseUrlFlag, healthPathFlag, labelSelectorFlag, optionalString, secretKeyFlag } from "../flags";
 
 const HELP = `usage: runbook preflight --namespace NS --release NAME --image COMPONENT=IMAGE... [options]
+       runbook preflight --namespace NS --release NAME --chart-version VERSION [--image COMPONENT=IMAGE]... [options]
 
 Refuses an upgrade unless every check passes. Every check runs and is reported (name, ok, skipped, detail);
 the command fails (exit 1) if any failed.
@@ -25,7 +32,20 @@ Checks:
                       protected stack the DSN must have sslmode=verify-full (anything weaker accepts a
                       certificate that does not prove the host) unless --allow-unverified-database-tls
   minor-version-gate  in a protected stack, crossing a minor version of api (or --destructive) needs
-                      --acknowledge equal to the exact target api tag (config ${ACKNOWLEDGE_CONFIG_KEY})
+                      --acknowledge equal to the exact target api tag (config ${ACKNOWLEDGE_CONFIG_KEY});
+                      with --chart-version, of the chart version instead
+
+  The application's own checks (em-runtime's guide), each run when its flag is given:
+  namespace-pods      --all-pods: every pod of the namespace, not only the release's, Running and Ready
+                      (kubectl get pods -n NS; SKIP when the namespace has none)
+  infrastructure-pods --infrastructure-selector SELECTOR: the pods it labels (PostgreSQL, Redis) Running
+                      and Ready (SKIP when none: the databases run elsewhere)
+  health-before       --base-url URL --health-path PATH: GET PATH over the base URL answers 200 before the
+                      upgrade (3 attempts; SKIP on a first install)
+  base-url            --base-url URL --base-url-secret NAME/KEY: the address in that Secret key equals
+                      --base-url, both normalised (scheme and host case, default port, trailing slash);
+                      no other value of the Secret is read into the output (SKIP on a first install
+                      without the Secret)
 
 Options:
   --namespace NS                 the release's namespace (required unless --skip-cluster)
@@ -34,15 +54,25 @@ Options:
   --image COMPONENT=IMAGE        a target image, e.g. api=us-docker.pkg.dev/proj/repo/api:v1.2.3;
                                  repeatable
   --images LIST                  the same as a comma list: "api=REF,orchestrator=REF,dashboard=REF"
+  --chart-version VERSION        the target chart version, for an application whose chart version pins its
+                                 images (em-runtime): the minor-version gate compares it with the live
+                                 release's chart version instead of api tags, and no image is required
   --registry-insecure            allow plain HTTP to registries that are not on loopback
                                  (alias --insecure-registry)
   --dsn-secret NAME/KEY          the Secret (and key) in the namespace that holds the DSN; the database
                                  check connects with it unless PG_DSN is set (for when the in-cluster
                                  address is not reachable from here)
+  --all-pods                     check every pod of the namespace (namespace-pods)
+  --infrastructure-selector SEL  the infrastructure pods' label, e.g. app.kubernetes.io/component=database
+  --base-url URL                 the application's public address (health-before, base-url)
+  --health-path PATH             checked before the upgrade, e.g. /api/governance/health
+  --base-url-secret NAME/KEY     the Secret key holding the address, e.g. em-runtime-secrets/base-url
+  --request-timeout SECONDS      deadline of each health-before request (default 10)
   --schema-version-query SQL     a read-only SELECT whose first column is the schema/migration version
   --protected                    a protected stack: tags must be semver (v1.2.3) or sha256: digests,
                                  and the minor-version gate applies
-  --acknowledge TAG              the target api tag the operator acknowledged
+  --acknowledge TAG              the target api tag (with --chart-version: the chart version) the operator
+                                 acknowledged
   --destructive                  the release is flagged destructive (needs --acknowledge when protected)
   --allow-unverified-database-tls REASON
                                  why this protected stack may connect with an sslmode weaker than
@@ -79,6 +109,7 @@ export const preflightCommand: CliCommand = {
     context: { type: "string" },
     image: { type: "string", multiple: true },
     images: { type: "string" },
+    "chart-version": { type: "string" },
     "registry-insecure": { type: "boolean" },
     "insecure-registry": { type: "boolean" },
     "dsn-secret": { type: "string" },
@@ -90,6 +121,12 @@ export const preflightCommand: CliCommand = {
     "snapshot-dir": { type: "string" },
     stack: { type: "string" },
     "skip-cluster": { type: "boolean" },
+    "all-pods": { type: "boolean" },
+    "infrastructure-selector": { type: "string" },
+    "base-url": { type: "string" },
+    "health-path": { type: "string" },
+    "base-url-secret": { type: "string" },
+    "request-timeout": { type: "string" },
   },
   async run(values, env): Promise<CommandResult> {
     const options = preflightOptionsFrom(values, env);
@@ -126,7 +163,8 @@ const COMPONENT = /^[a-z][a-z0-9-]*$/;
 function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): PreflightOptions {
   const protectedStack = values.protected === true;
   const skipCluster = values["skip-cluster"] === true;
-  const images = parseImages(values, protectedStack);
+  const gateChartVersion = optionalString(values, "chart-version");
+  const images = parseImages(values, protectedStack, gateChartVersion !== undefined);
 
   const namespace = optionalString(values, "namespace");
   const release = optionalString(values, "release");
@@ -178,25 +216,70 @@ function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Pre
     ...(envDsn === undefined ? {} : { envDsn }),
     ...(schemaVersionQuery === undefined ? {} : { schemaVersionQuery }),
     protectedStack,
+    ...(gateChartVersion === undefined ? {} : { gateChartVersion }),
     destructive: values.destructive === true,
     ...(acknowledge === undefined ? {} : { acknowledge }),
     ...(allowUnverifiedDatabaseTls === undefined ? {} : { allowUnverifiedDatabaseTls }),
     ...(snapshotDir === undefined || stack === undefined ? {} : { snapshots: { dir: snapshotDir, stack } }),
+    ...applicationChecks(values),
     env,
   };
 }
 
+/** The application's own checks (em-runtime), from their flags; none when no flag asks for one. */
+function applicationChecks(values: ParsedValues): { application?: ApplicationPreflight } {
+  const allPods = values["all-pods"] === true;
+  const infrastructureSelector = labelSelectorFlag(
+    values,
+    "infrastructure-selector",
+    "app.kubernetes.io/component=database",
+  );
+  const baseUrl = baseUrlFlag(values, "https://em.example.com");
+  const healthPath = healthPathFlag(values);
+  const baseUrlSecret = secretKeyFlag(values, "base-url-secret", "em-runtime-secrets/base-url");
+  const timeout = optionalString(values, "request-timeout");
+  if (baseUrl === undefined && (healthPath !== undefined || baseUrlSecret !== undefined)) {
+    throw new UsageError(
+      `--${healthPath !== undefined ? "health-path" : "base-url-secret"} needs --base-url (the application's address)`,
+    );
+  }
+  if (baseUrl !== undefined && healthPath === undefined && baseUrlSecret === undefined) {
+    throw new UsageError(
+      "--base-url is used by --health-path and --base-url-secret: give one of them, or leave it out",
+    );
+  }
+  if (timeout !== undefined && healthPath === undefined) {
+    throw new UsageError("--request-timeout is the deadline of --health-path's requests: give --health-path");
+  }
+  const requestTimeoutSeconds = timeout === undefined ? 10 : Number(timeout);
+  if (!/^\d+(\.\d+)?$/.test(timeout ?? "10") || requestTimeoutSeconds <= 0) {
+    throw new UsageError(`--request-timeout must be a number of seconds above 0, got '${timeout}'`);
+  }
+  if (!allPods && infrastructureSelector === undefined && baseUrl === undefined) return {};
+  return {
+    application: {
+      allPods,
+      ...(infrastructureSelector === undefined ? {} : { infrastructureSelector }),
+      ...(baseUrl === undefined || healthPath === undefined
+        ? {}
+        : { health: { baseUrl, path: healthPath, requestTimeoutMs: requestTimeoutSeconds * 1000 } }),
+      ...(baseUrl === undefined || baseUrlSecret === undefined ? {} : { baseUrlSecret: { ...baseUrlSecret, baseUrl } }),
+    },
+  };
+}
+
 /** --image COMPONENT=REF (repeatable) and --images "a=REF,b=REF", validated as a whole. */
-function parseImages(values: ParsedValues, protectedStack: boolean): PreflightImage[] {
+function parseImages(values: ParsedValues, protectedStack: boolean, chartPinsImages: boolean): PreflightImage[] {
   const pairs: { flag: string; text: string }[] = [];
   for (const text of (values.image as string[] | undefined) ?? []) pairs.push({ flag: "--image", text });
   const list = values.images as string | undefined;
   if (list !== undefined) {
     for (const text of list.split(",")) if (text.trim() !== "") pairs.push({ flag: "--images", text });
   }
-  if (pairs.length === 0) {
+  if (pairs.length === 0 && !chartPinsImages) {
     throw new UsageError(
-      'no target images: give --image api=REGISTRY/REPOSITORY:TAG (repeatable) or --images "api=REF,orchestrator=REF"',
+      'no target images: give --image api=REGISTRY/REPOSITORY:TAG (repeatable) or --images "api=REF,orchestrator=REF", ' +
+        "or --chart-version VERSION when the chart version pins the images",
     );
   }
   const images: PreflightImage[] = [];
@@ -230,15 +313,5 @@ function parseImages(values: ParsedValues, protectedStack: boolean): PreflightIm
 }
 
 function parseDsnSecret(values: ParsedValues): { name: string; key: string } | undefined {
-  const text = optionalString(values, "dsn-secret");
-  if (text === undefined) return undefined;
-  const slash = text.indexOf("/");
-  const name = slash === -1 ? text : text.slice(0, slash);
-  const key = slash === -1 ? "" : text.slice(slash + 1);
-  if (!isSecretName(name) || !isSecretKey(key)) {
-    throw new UsageError(
-      `--dsn-secret '${text}' is not NAME/KEY: write e.g. --dsn-secret alexandria-db/dsn (the Secret and its key)`,
-    );
-  }
-  return { name, key };
+  return secretKeyFlag(values, "dsn-secret", "alexandria-db/dsn");
 }
