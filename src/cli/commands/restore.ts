@@ -15,6 +15,10 @@ import { fetchIfMissing } from "../../lib/snapshot-store/local-copy";
 import { optionalString } from "../flags";
 import { STORE_HELP, STORE_OPTIONS, storeFromFlags } from "../store-flags";
 import { crashAfterStep } from "../test-hooks";
+import { findServerSnapshot } from "../../lib/snapshot/server-snapshot-files";
+import { findServerJournal } from "../../lib/restore/server-restore-finish";
+import { isServerJournalFile } from "../../lib/restore/server-restore-journal";
+import { SERVER_RESTORE_HELP, finishServerRestore, runServerRestore } from "./restore-server";
 
 const help = `usage: runbook restore --snapshot PATH --yes [options]
        runbook restore --resume (--journal PATH | --snapshot-dir DIR) [--json]
@@ -58,6 +62,8 @@ One operation at a time: the restore holds the runbook lock on the database from
 its end, and fails at once, naming the holder, while another snapshot, restore or rollback of it runs
 (see 'runbook unlock --help').
 
+${SERVER_RESTORE_HELP.trimStart()}
+
 options:
   --snapshot PATH           the snapshot: DIR/NAME.dump, DIR/NAME (directory format) or DIR/NAME.manifest.json
   --yes                     do it (required to change anything)
@@ -98,6 +104,7 @@ export const restoreCommand: CliCommand = {
     journal: { type: "string" },
     "snapshot-dir": { type: "string" },
     ...STORE_OPTIONS,
+    database: { type: "string", multiple: true },
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     if (values.resume === true || values.abort === true) return finishRestore(values, env);
@@ -109,6 +116,20 @@ export const restoreCommand: CliCommand = {
     const dir = values["pre-restore-dir"];
     const preRestoreDir = typeof dir === "string" && dir !== "" ? dir : undefined;
     const connection = connectionFromEnv(env);
+    const server = await findServerSnapshot(snapshot);
+    if (server !== undefined) {
+      if (storeFromFlags(values) !== undefined) {
+        throw new UsageError(
+          `--store goes with a snapshot of one database: server snapshots (${snapshot}) are not kept in the store yet`,
+        );
+      }
+      return runServerRestore(values, env, connection, server, preRestoreDir);
+    }
+    if (values.database !== undefined) {
+      throw new UsageError(
+        `--database goes with a server snapshot (runbook snapshot --all-databases); ${snapshot} is of one database`,
+      );
+    }
     const fetched = await fetchFromStore(values, snapshot, env);
     if (values.yes !== true) {
       const plan = await describeRestore({ connection, snapshot, preRestoreDir });
@@ -163,7 +184,16 @@ const progress = (line: string): void => {
 async function finishRestore(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
   if (values.resume === true && values.abort === true) throw new UsageError("--resume and --abort exclude each other");
   const verb = values.resume === true ? "--resume" : "--abort";
-  for (const flag of ["snapshot", "yes", "force", "pre-restore-dir", "store", "store-endpoint", "store-region"]) {
+  for (const flag of [
+    "snapshot",
+    "yes",
+    "force",
+    "pre-restore-dir",
+    "database",
+    "store",
+    "store-endpoint",
+    "store-region",
+  ]) {
     if (values[flag] !== undefined) {
       throw new UsageError(`--${flag} does not go with ${verb}: the journal records the restore to finish`);
     }
@@ -176,6 +206,10 @@ async function finishRestore(values: ParsedValues, env: NodeJS.ProcessEnv): Prom
     );
   }
   const connection = connectionFromEnv(env);
+  const serverJournal = await findServerJournal(connection, { journal: journalFlag, snapshotDir });
+  if (serverJournal !== undefined && (snapshotDir !== undefined || isServerJournalFile(serverJournal))) {
+    return finishServerRestore(values, env, connection, serverJournal);
+  }
   const lock = { connection, database: connection.database, command: `restore ${verb}` };
   return withOperationLock(lock, async (held) => {
     const journal = await findJournal(connection, { journal: journalFlag, snapshotDir });
