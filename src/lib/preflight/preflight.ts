@@ -18,6 +18,7 @@ import { allPassed, CheckResult, fail, pass, skip } from "../check";
 import { evaluateUpgradeGate, RunningApi } from "./upgrade-gate";
 import { checkSchemaGuard, RecordedSchema } from "./schema-guard";
 import { readSnapshots } from "../rollback/snapshot-records";
+import { RanBefore, ranBefore } from "./ran-before";
 
 export interface PreflightImage {
   /** api, orchestrator, dashboard… */
@@ -69,12 +70,16 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     checkDatabaseChain(options),
   ]);
   const api = options.images.find((i) => i.component === "api");
+  const targetApiTag = api === undefined ? undefined : (api.ref.tag ?? api.ref.digest);
+  const recorded = await recordedSchemas(options);
+  const returning = ranBefore(recorded ?? [], targetApiTag);
   const gate = evaluateUpgradeGate({
     protectedStack: options.protectedStack,
     destructive: options.destructive,
     ...(options.acknowledge === undefined ? {} : { acknowledge: options.acknowledge }),
     ...(api === undefined ? {} : { targetTag: api.ref.tag ?? api.ref.digest }),
     running: cluster.running,
+    ...(returning === undefined ? {} : { ranBefore: returning }),
   });
 
   // Details can quote what a library said about a connection; the DSN read from the cluster is a secret too.
@@ -83,12 +88,19 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
       database.secretDsn === undefined ? text : redactSecrets(text, { PG_DSN: database.secretDsn }),
       options.env,
     );
-  const schema = await schemaGuard(
-    options,
-    api === undefined ? undefined : (api.ref.tag ?? api.ref.digest),
-    database.facts?.schemaVersion,
-  );
-  const checks = [...images.checks, ...cluster.checks, ...database.checks, gate, ...schema].map((c) => ({
+  const schema =
+    recorded === undefined
+      ? []
+      : [
+          checkSchemaGuard({
+            targetApiTag,
+            liveSchema: database.facts?.schemaVersion,
+            recorded,
+            stack: options.snapshots?.stack,
+          }),
+        ];
+  const clusterChecks = cluster.checks.map((c) => podsOfAReturn(c, returning));
+  const checks = [...images.checks, ...clusterChecks, ...database.checks, gate, ...schema].map((c) => ({
     ...c,
     detail: redact(c.detail),
     ...(c.warning === undefined ? {} : { warning: redact(c.warning) }),
@@ -276,19 +288,29 @@ async function checkDatabaseChain(options: PreflightOptions): Promise<DatabaseCh
   }
 }
 
-/** The schema guard, when the stack's snapshots are known: [] otherwise. */
-async function schemaGuard(
-  options: PreflightOptions,
-  targetApiTag: string | undefined,
-  liveSchema: string | null | undefined,
-): Promise<CheckResult[]> {
-  if (options.snapshots === undefined) return [];
+/** What the stack's snapshots record of the versions that ran (the schema guard, the gate): undefined without them. */
+async function recordedSchemas(options: PreflightOptions): Promise<RecordedSchema[] | undefined> {
+  if (options.snapshots === undefined) return undefined;
   const records = await readSnapshots(options.snapshots.dir, options.snapshots.stack);
-  const recorded: RecordedSchema[] = records.map((r) => ({
+  return records.map((r) => ({
     snapshot: r.path,
     createdAt: r.createdAt,
     schemaVersion: r.schemaVersion,
     ...(typeof r.context?.fromApiTag === "string" ? { fromApiTag: r.context.fromApiTag } : {}),
   }));
-  return [checkSchemaGuard({ targetApiTag, liveSchema, recorded, stack: options.snapshots.stack })];
+}
+
+/**
+ * Going back to a version this stack already ran is how a crash-looping release is undone, and a rollback
+ * scales the release to zero before restoring the database: unhealthy or absent pods of the release being
+ * undone must not refuse it. Reported as a warning, never hidden.
+ */
+export function podsOfAReturn(check: CheckResult, returning: RanBefore | undefined): CheckResult {
+  if (check.name !== "pods-healthy" || check.ok || check.skipped || returning === undefined) return check;
+  return pass(
+    "pods-healthy",
+    `not required: the target api ${returning.tag} already ran in this stack (snapshot ${returning.snapshot}); ` +
+      `the pods of the release being undone: ${check.detail}`,
+    `the pods of the release being undone are not healthy (${check.detail}); going back to api ${returning.tag}`,
+  );
 }

@@ -1,5 +1,6 @@
 import { crossesMinor } from "../release/image-tags";
 import { CheckResult, fail, pass, skip } from "../check";
+import type { RanBefore } from "./ran-before";
 
 /** The Pulumi config key that carries the acknowledgement; preflight gets its value as --acknowledge. */
 export const ACKNOWLEDGE_CONFIG_KEY = "release-runbook:acknowledgeUpgrade";
@@ -20,6 +21,11 @@ export interface UpgradeGateInput {
   /** The target api tag (or digest); undefined when no api image was given. */
   readonly targetTag?: string;
   readonly running: RunningApi;
+  /**
+   * The target api tag already ran in this stack (ranBefore: a snapshot of this stack was taken while it
+   * served). Going back to it crosses no version the stack has not run: not an upgrade to acknowledge.
+   */
+  readonly ranBefore?: RanBefore;
 }
 
 /**
@@ -37,8 +43,16 @@ export function evaluateUpgradeGate(input: UpgradeGateInput): CheckResult {
   const reasons: string[] = [];
   if (input.destructive) reasons.push(`the release to api ${target} is flagged destructive`);
   const { running } = input;
+  const returning = input.ranBefore !== undefined && input.ranBefore.tag === target ? input.ranBefore : undefined;
   if (running.state === "running" && crossesMinor(running.tag, target)) {
-    reasons.push(`api ${running.tag} → ${target} crosses a minor version`);
+    if (returning === undefined) reasons.push(`api ${running.tag} → ${target} crosses a minor version`);
+    else if (reasons.length === 0) {
+      return pass(
+        name,
+        `api ${running.tag} → ${target} crosses a minor version back to a version this stack already ran ` +
+          `(snapshot ${returning.snapshot} was taken while it served, ${returning.createdAt}): a return, not an upgrade`,
+      );
+    }
   } else if (running.state === "unknown") {
     if (!running.skipped) {
       reasons.push(`the running api version is unknown (${running.reason})`);
