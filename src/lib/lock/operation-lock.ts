@@ -5,6 +5,7 @@ import { queryFailed } from "../pg/errors";
 import { LockHolder, currentHolder, describeHolder, holderLabel } from "./holder";
 import { HoldingSession, connectLockSession, findHoldingSession } from "./lock-session";
 import { LockKey, lockKeyFor } from "./lock-key";
+import { handoffValue, isHandedDown, LOCK_HANDOFF_ENV } from "./handoff";
 
 /** Another runbook operation holds the lock: the message names it and the ways out. */
 export class LockHeld extends OperationFailed {}
@@ -19,6 +20,8 @@ export interface LockRequest {
   readonly database: string;
   /** The runbook command, shown to whoever finds the lock taken, e.g. `restore --resume`. */
   readonly command: string;
+  /** Where a lock handed down by an ancestor runbook operation is found (LOCK_HANDOFF_ENV). Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A lock taken by this process; it is also released when the process or its server session dies. */
@@ -28,6 +31,10 @@ export interface HeldLock {
   /** Throws when the session holding the lock has ended (e.g. `runbook unlock --force`, a server restart). */
   assertHeld(): void;
   release(): Promise<void>;
+  /** The environment a runbook command run as a step of this operation needs to work under this lock. */
+  handoffEnv(): Record<string, string>;
+  /** The lock is an ancestor's, handed down: this process neither took it nor releases it. */
+  readonly handedDown: boolean;
 }
 
 /**
@@ -57,6 +64,17 @@ export async function acquireOperationLock(request: LockRequest): Promise<HeldLo
   }
   if (!taken) {
     await client.end().catch(() => undefined);
+    if (holding?.holder !== undefined && isHandedDown(request.env ?? process.env, holding.holder, request.database)) {
+      const handed = holding.holder;
+      return {
+        database: request.database,
+        holder: handed,
+        handedDown: true,
+        assertHeld: () => undefined, // the ancestor watches its own session
+        release: async () => undefined,
+        handoffEnv: () => ({ [LOCK_HANDOFF_ENV]: handoffValue(handed, request.database) }),
+      };
+    }
     throw new LockHeld(lockHeldMessage(request.database, holding), {
       lock: { database: request.database, backendPid: holding?.backendPid, holder: holding?.holder },
     });
@@ -65,6 +83,8 @@ export async function acquireOperationLock(request: LockRequest): Promise<HeldLo
   return {
     database: request.database,
     holder,
+    handedDown: false,
+    handoffEnv: () => ({ [LOCK_HANDOFF_ENV]: handoffValue(holder, request.database) }),
     assertHeld(): void {
       if (lost !== undefined && !released) {
         throw new LockLost(
