@@ -164,40 +164,42 @@ export const rollbackCommand: CliCommand = {
     const { currentSchemaVersion } = await import("../../lib/rollback/current-schema");
     const { stackDsn } = await import("../../lib/rollback/rollback-dsn");
     const facts = await readStackFacts(stack, env, { cluster: values["no-cluster"] !== true });
-    const to = lastGood ? (lastGoodVersion(facts.history) ?? 0) : requested;
     const dsn = await stackDsn(facts.config, env);
-    const schemaNow = await currentSchemaVersion(facts.config, dsn);
-    let restoreSnapshot: "auto" | SnapshotRecord | undefined;
-    if (restoreArg === "auto") restoreSnapshot = "auto";
-    else if (typeof restoreArg === "string") {
-      const known = facts.history
-        .map((e) => e.snapshot)
-        .find((s) => s !== undefined && (s.path === restoreArg || s.name === restoreArg));
-      restoreSnapshot = known ?? {
-        name: restoreArg,
-        path: restoreArg,
-        manifestPath: "",
-        sha256: "",
-        createdAt: "",
-        schemaVersion: null,
-      };
-    }
-    const plan = planRollback({
-      history: facts.history,
-      toVersion: to,
-      current: targetsFromConfig(facts.config),
-      currentSchemaVersion: schemaNow,
-      restoreSnapshot,
-      keepDatabase: values["keep-database"] === true,
-    });
-    const proven = await proveRollback(facts, plan, {
-      stackName: stack,
-      ...(dsn === undefined ? {} : { dsn }),
-      valuesAtHead: values["values-at-head"] === true,
-      env,
-    });
-    const proofText = describeProof(proven);
-    const proof = {
+    const to = lastGood ? (lastGoodVersion(facts.history) ?? 0) : requested;
+    // With --yes the lock is taken before the plan is proven: what the proof reads must not move under it.
+    const prove = async () => {
+      const schemaNow = await currentSchemaVersion(facts.config, dsn);
+      let restoreSnapshot: "auto" | SnapshotRecord | undefined;
+      if (restoreArg === "auto") restoreSnapshot = "auto";
+      else if (typeof restoreArg === "string") {
+        const known = facts.history
+          .map((e) => e.snapshot)
+          .find((s) => s !== undefined && (s.path === restoreArg || s.name === restoreArg));
+        restoreSnapshot = known ?? {
+          name: restoreArg,
+          path: restoreArg,
+          manifestPath: "",
+          sha256: "",
+          createdAt: "",
+          schemaVersion: null,
+        };
+      }
+      const plan = planRollback({
+        history: facts.history,
+        toVersion: to,
+        current: targetsFromConfig(facts.config),
+        currentSchemaVersion: schemaNow,
+        restoreSnapshot,
+        keepDatabase: values["keep-database"] === true,
+      });
+      return proveRollback(facts, plan, {
+        stackName: stack,
+        ...(dsn === undefined ? {} : { dsn }),
+        valuesAtHead: values["values-at-head"] === true,
+        env,
+      });
+    };
+    const proofJson = (proven: ProvenPlan) => ({
       configChanges: proven.configChanges,
       values: proven.values,
       preflight: proven.preflight && { ok: proven.preflight.ok, checks: proven.preflight.checks },
@@ -207,29 +209,43 @@ export const rollbackCommand: CliCommand = {
         error: proven.preview.error,
       },
       refusals: proven.refusals,
-    };
-    const refused = proven.refusals.length > 0;
-    if (refused || values.yes !== true) {
+    });
+    if (values.yes !== true) {
+      const proven = await prove();
+      const refused = proven.refusals.length > 0;
       const hint = refused ? "\nnothing was changed" : "\nplan only: re-run with --yes to carry it out";
-      return { ok: !refused, json: { ok: !refused, applied: false, plan, proof }, text: proofText + hint };
+      return {
+        ok: !refused,
+        json: { ok: !refused, applied: false, plan: proven.plan, proof: proofJson(proven) },
+        text: describeProof(proven) + hint,
+      };
     }
-    process.stderr.write(`${proofText}\n`);
     const { startRollback } = await import("../../lib/rollback/run-rollback");
-    const outcome = await underLock(`rollback --to ${to}`, dsn, env, (lock) =>
-      startRollback(proven, rollbackContext(facts, stack, dsn, env, lock)),
-    );
-    const update = outcome.update;
-    return {
-      ok: true,
-      json: { ok: true, applied: true, plan, proof, ...outcome },
-      text:
-        `${proofText}\nrolled back to version ${to}: update ${update?.version ?? "?"} ${update?.result ?? "-"}; ` +
-        `verification ${String(update?.outputs.verification ?? "-")}\n` +
-        (outcome.restore?.keptDatabase
-          ? `the database the application ran on is kept as ${outcome.restore.keptDatabase}; its fresh snapshot is ${outcome.restore.preRestoreSnapshot ?? "?"}\n`
-          : "") +
-        `journal: ${outcome.journal}\ncommit Pulumi.${stack}.yaml: it now holds version ${to}'s config`,
-    };
+    return underLock(`rollback --to ${to}`, dsn, env, async (lock) => {
+      const proven = await prove();
+      const proofText = describeProof(proven);
+      if (proven.refusals.length > 0) {
+        return {
+          ok: false,
+          json: { ok: false, applied: false, plan: proven.plan, proof: proofJson(proven) },
+          text: `${proofText}\nnothing was changed`,
+        };
+      }
+      process.stderr.write(`${proofText}\n`);
+      const outcome = await startRollback(proven, rollbackContext(facts, stack, dsn, env, lock));
+      const update = outcome.update;
+      return {
+        ok: true,
+        json: { ok: true, applied: true, plan: proven.plan, proof: proofJson(proven), ...outcome },
+        text:
+          `${proofText}\nrolled back to version ${to}: update ${update?.version ?? "?"} ${update?.result ?? "-"}; ` +
+          `verification ${String(update?.outputs.verification ?? "-")}\n` +
+          (outcome.restore?.keptDatabase
+            ? `the database the application ran on is kept as ${outcome.restore.keptDatabase}; its fresh snapshot is ${outcome.restore.preRestoreSnapshot ?? "?"}\n`
+            : "") +
+          `journal: ${outcome.journal}\ncommit Pulumi.${stack}.yaml: it now holds version ${to}'s config`,
+      };
+    });
   },
 };
 

@@ -53,6 +53,8 @@ export interface RollbackJournal {
   /** A copy of the stack file as it was before the rollback: what --abort puts back. */
   readonly stackFileBefore: string;
   readonly update?: { readonly version?: number; readonly result: string };
+  /** When each step completed (the order the steps really ran in, e.g. scaled down before the restore). */
+  readonly completedAt?: Partial<Record<RollbackStep, string>>;
   /** The last failure, for whoever resumes. */
   readonly failure?: string;
   readonly startedAt: string;

@@ -123,7 +123,8 @@ async function runSteps(journal: RollbackJournalFile, ctx: RollbackContext): Pro
       );
     }
     ctx.afterStep?.(name);
-    await journal.update({ ...(recorded ?? {}), step: name });
+    const completedAt = { ...journal.journal.completedAt, [name]: new Date().toISOString() };
+    await journal.update({ ...(recorded ?? {}), step: name, completedAt });
     ctx.progress(`step ${stepIndex(name)}/${ROLLBACK_STEPS.length - 1} ${name}`);
   };
 
