@@ -35,7 +35,7 @@ unless --restore-snapshot names the snapshot to restore (auto = the one taken be
 With --yes, in order, each step recorded in a journal next to the snapshots
 (DIR/STACK-rollback-TIME.rollback-journal.json, with a copy of the stack file as it was):
   1. scaled-down        the release's Deployments and StatefulSets scaled to zero (their replicas recorded in
-                        the journal and in the annotation ${"release-runbook/replicas-before-rollback"})
+                        the journal and in the annotation release-runbook/replicas-before-rollback)
   2. database-restored  \`runbook restore\`: a fresh snapshot of the current database, then the chosen snapshot
                         restored (the current database kept, renamed, never dropped)
   3. release-applied    the stack file set to VERSION's config, \`pulumi up\`

@@ -5,7 +5,7 @@ import { instanceSelector, KubeTarget } from "./target";
 interface DeploymentList {
   items?: {
     metadata?: { name?: string };
-    spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
+    spec?: { replicas?: number; template?: { spec?: { containers?: { name: string; image?: string }[] } } };
   }[];
 }
 
@@ -16,6 +16,8 @@ export interface RunningImage {
   readonly image: string;
   /** The tag, or the sha256: digest when the image is pinned by digest; undefined for an untagged image. */
   readonly tag?: string;
+  /** The Deployment's replicas (Kubernetes' default 1 when unset); 0 when scaled down, e.g. by a rollback. */
+  readonly replicas: number;
 }
 
 /**
@@ -61,7 +63,12 @@ export function findContainerImage(list: DeploymentList, container: string): Run
   for (const item of list.items ?? []) {
     const found = item.spec?.template?.spec?.containers?.find((c) => c.name === container);
     if (found?.image === undefined) continue;
-    return { deployment: item.metadata?.name ?? "(unnamed)", image: found.image, ...tagOf(found.image) };
+    return {
+      deployment: item.metadata?.name ?? "(unnamed)",
+      image: found.image,
+      replicas: item.spec?.replicas ?? 1,
+      ...tagOf(found.image),
+    };
   }
   return undefined;
 }

@@ -55,6 +55,11 @@ export interface PreflightReport {
   /** null when the cluster was not asked or could not answer. */
   readonly firstInstall: boolean | null;
   readonly currentApiTag: string | null;
+  /**
+   * The api tag that serves: currentApiTag unless its Deployment runs zero replicas (a rollback scaled it
+   * down). What the pipeline's snapshot records as the tag that served, the evidence of what ran here.
+   */
+  readonly servingApiTag: string | null;
   readonly serverVersion: string | null;
   readonly schemaVersion: string | null;
   readonly images: { component: string; image: string; status: ImageCheck["status"]; digest?: string }[];
@@ -113,6 +118,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     releaseStatus: latest?.status ?? null,
     firstInstall: cluster.history === undefined ? null : cluster.history.length === 0,
     currentApiTag: cluster.running.state === "running" ? cluster.running.tag : null,
+    servingApiTag: cluster.running.state === "running" && cluster.running.replicas !== 0 ? cluster.running.tag : null,
     serverVersion: database.facts?.serverVersion ?? null,
     schemaVersion: database.facts?.schemaVersion ?? null,
     images: images.results.map((r, i) => ({
@@ -218,7 +224,7 @@ async function runningApi(release: string, target: KubeTarget, env: NodeJS.Proce
       return { state: "unknown", reason: "no Deployment of the release has a container named api", skipped: false };
     if (image.tag === undefined)
       return { state: "unknown", reason: `the running api image ${image.image} has no tag`, skipped: false };
-    return { state: "running", tag: image.tag };
+    return { state: "running", tag: image.tag, replicas: image.replicas };
   } catch (err) {
     return { state: "unknown", reason: (err as Error).message, skipped: false };
   }

@@ -8,7 +8,8 @@ export const ACKNOWLEDGE_CONFIG_KEY = "release-runbook:acknowledgeUpgrade";
 /** What runs now, as far as preflight could tell. */
 export type RunningApi =
   | { readonly state: "first-install" }
-  | { readonly state: "running"; readonly tag: string }
+  /** `replicas`: 0 when the api Deployment is scaled down (a rollback in progress): the tag is set, nothing serves. */
+  | { readonly state: "running"; readonly tag: string; readonly replicas?: number }
   /** `skipped`: the cluster was not asked (--skip-cluster); otherwise asking failed or found no api container. */
   | { readonly state: "unknown"; readonly reason: string; readonly skipped: boolean };
 
