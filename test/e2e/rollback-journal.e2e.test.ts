@@ -46,6 +46,8 @@ async function migrateAsV150(): Promise<void> {
     await db.query("insert into schema_migrations (version, applied_at) values (2, now())");
     await db.query("create table if not exists written_after_upgrade (note text)");
     await db.query("insert into written_after_upgrade values ('v1.5.0 data')");
+    // The application creates its tables as its own role: the pipeline's snapshot dumps with that role.
+    await db.query("alter table written_after_upgrade owner to alexandria");
   });
 }
 
