@@ -91,6 +91,8 @@ export interface PreflightFacts {
   readonly releaseRevision: number | null;
   readonly firstInstall: boolean;
   readonly currentApiTag: string | null;
+  /** The api tag that served (null while a rollback has the release scaled to zero). */
+  readonly servingApiTag: string | null;
   readonly serverVersion: string | null;
   readonly schemaVersion: string | null;
 }
@@ -150,6 +152,8 @@ export function parsePreflightFacts(stdout: string): PreflightFacts {
     releaseRevision: typeof json.releaseRevision === "number" ? json.releaseRevision : null,
     firstInstall: json.firstInstall === true,
     currentApiTag: text(json.currentApiTag),
+    // A preflight recorded before servingApiTag existed: what ran was what served.
+    servingApiTag: text("servingApiTag" in json ? json.servingApiTag : json.currentApiTag),
     serverVersion: text(json.serverVersion),
     schemaVersion: text(json.schemaVersion),
   };

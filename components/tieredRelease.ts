@@ -4,6 +4,9 @@ import type { ChartSource, Tier } from "../src/lib/config/schema";
 import { namespaceNameProblem, releaseNameProblem } from "../src/lib/kube/names";
 import { tagProblem } from "../src/lib/release/image-tags";
 import { withNote } from "../src/lib/release/release-inputs";
+import { releaseValues } from "../src/lib/release/merge-values";
+
+export { mergeValues, releaseValues } from "../src/lib/release/merge-values";
 
 export interface TieredReleaseArgs {
   /** Namespace of the release. No default. */
@@ -48,36 +51,6 @@ export interface TieredReleaseArgs {
   readonly descriptionNote?: string;
   /** The live release is the target: keep the description recorded at the last up (no update). Default false. */
   readonly liveIsTarget?: boolean;
-}
-
-/** Deep-merges plain objects, `over` winning; arrays and scalars are replaced, as Helm merges values. */
-export function mergeValues(
-  base: Readonly<Record<string, unknown>>,
-  over: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const prev = out[key];
-    const bothObjects =
-      typeof prev === "object" &&
-      prev !== null &&
-      !Array.isArray(prev) &&
-      typeof value === "object" &&
-      value !== null &&
-      !Array.isArray(value);
-    out[key] = bothObjects ? mergeValues(prev as Record<string, unknown>, value as Record<string, unknown>) : value;
-  }
-  return out;
-}
-
-/** The inline values: site values, then every component's pinned tag on top so nothing can unpin it. */
-export function releaseValues(
-  siteValues: Readonly<Record<string, unknown>>,
-  imageTags: Readonly<Record<string, string>>,
-): Record<string, unknown> {
-  const image: Record<string, unknown> = {};
-  for (const [component, tag] of Object.entries(imageTags)) image[component] = { tag };
-  return mergeValues(siteValues, { image });
 }
 
 /** The helm.v3.Release inputs for these args. Pure; tested without mocks. */

@@ -125,7 +125,9 @@ export class UpgradePipeline extends pulumi.ComponentResource {
           namespace: c.namespace,
           tier: c.tier,
           releaseRevision: facts.releaseRevision,
-          fromApiTag: facts.currentApiTag,
+          // What served, not what the Deployment names: during a rollback the release runs zero replicas
+          // and the restored schema is not the one the tag being undone ran with.
+          fromApiTag: facts.servingApiTag,
           toTags: c.imageTags,
           toChartVersion: c.chart.version,
           ...(guard === undefined ? {} : { liveRelease: JSON.parse(guard.liveFactsJson) as unknown }),

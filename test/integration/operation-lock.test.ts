@@ -122,6 +122,38 @@ describe("one runbook operation at a time (integration, real PostgreSQL)", funct
     assert.equal(again.code, 0, again.stderr);
   });
 
+  it("a lock handed down (RUNBOOK_LOCK_HANDOFF) lets the holder's own child work under it; a copied variable does not", async () => {
+    const db = await seeded("rr_lock_handoff");
+    // This test process is the holder (as a rollback is), its label naming its own pid.
+    const holder = await fakeHolder(db, { pid: process.pid, host: os.hostname(), command: "rollback --to 1" });
+    try {
+      const handoff = { RUNBOOK_LOCK_HANDOFF: `${process.pid}:${db}` };
+      const child = await runCli(["snapshot", "--out-dir", tempDir("lock-handoff"), "--json"], {
+        env: { PG_DSN: dsnFor(db), ...handoff },
+      });
+      assert.equal(child.code, 0, child.stderr);
+      const without = await runCli(["snapshot", "--out-dir", tempDir("lock-handoff-b"), "--json"], {
+        env: { PG_DSN: dsnFor(db) },
+      });
+      assertRefusedNaming(without, db, new RegExp(`runbook rollback --to 1 by ops@\\S+ \\(pid ${process.pid}\\)`));
+    } finally {
+      await holder.end();
+    }
+    // A holder that is not an ancestor: a snapshot holding the lock, and a sibling with the variable copied.
+    let firstPid = 0;
+    const first = runCli(["snapshot", "--out-dir", tempDir("lock-handoff-c"), "--json"], {
+      env: { PG_DSN: dsnFor(db) },
+      pathPrefix: [slowPgDump(4)],
+      onStart: (pid) => (firstPid = pid),
+    });
+    await waitFor("the first snapshot to take the lock", async () => (await lockSession(db)) !== undefined);
+    const sibling = await runCli(["snapshot", "--out-dir", tempDir("lock-handoff-d"), "--json"], {
+      env: { PG_DSN: dsnFor(db), RUNBOOK_LOCK_HANDOFF: `${firstPid}:${db}` },
+    });
+    assertRefusedNaming(sibling, db, new RegExp(`runbook snapshot by ${me} \\(pid ${firstPid}\\)`));
+    assert.equal((await first).code, 0);
+  });
+
   it("locks per database: a snapshot of another database runs beside it", async () => {
     const db = await seeded("rr_lock_a");
     const other = await seeded("rr_lock_b");

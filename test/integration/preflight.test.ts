@@ -503,6 +503,7 @@ describe("kube functions", function () {
         deployment: "rel-api",
         image: `ghcr.io/org/api@sha256:${"a".repeat(64)}`,
         tag: `sha256:${"a".repeat(64)}`,
+        replicas: 1, // no spec.replicas: Kubernetes' default
       });
     } finally {
       await kube.close();

@@ -15,6 +15,7 @@ export const CANNED_STDOUT: Record<string, string> = {
     releaseRevision: 3,
     firstInstall: false,
     currentApiTag: "v1.3.0",
+    servingApiTag: "v1.3.0",
     serverVersion: "15.18",
     schemaVersion: "41",
   }),

@@ -87,6 +87,7 @@ Options:
                                  the DSN then comes from PG_DSN
   --json                         print one JSON object: {ok, checks: [{name, ok, skipped?, detail}],
                                  releaseRevision, releaseStatus, firstInstall, currentApiTag,
+                                 servingApiTag (null while the api Deployment runs 0 replicas),
                                  serverVersion, schemaVersion, images: [{component, image, status, digest?}]}
 
 Environment (secrets never go on the command line):

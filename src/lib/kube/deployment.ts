@@ -6,6 +6,7 @@ interface DeploymentList {
   items?: {
     metadata?: { name?: string };
     spec?: {
+      replicas?: number;
       selector?: { matchLabels?: Record<string, string> };
       template?: { spec?: { containers?: { name: string; image?: string }[] } };
     };
@@ -19,6 +20,8 @@ export interface RunningImage {
   readonly image: string;
   /** The tag, or the sha256: digest when the image is pinned by digest; undefined for an untagged image. */
   readonly tag?: string;
+  /** The Deployment's replicas (Kubernetes' default 1 when unset); 0 when scaled down, e.g. by a rollback. */
+  readonly replicas: number;
 }
 
 /**
@@ -97,7 +100,12 @@ export function findContainerImage(list: DeploymentList, container: string): Run
   for (const item of list.items ?? []) {
     const found = item.spec?.template?.spec?.containers?.find((c) => c.name === container);
     if (found?.image === undefined) continue;
-    return { deployment: item.metadata?.name ?? "(unnamed)", image: found.image, ...tagOf(found.image) };
+    return {
+      deployment: item.metadata?.name ?? "(unnamed)",
+      image: found.image,
+      replicas: item.spec?.replicas ?? 1,
+      ...tagOf(found.image),
+    };
   }
   return undefined;
 }

@@ -5,6 +5,7 @@ import { queryFailed } from "../pg/errors";
 import { LockHolder, currentHolder, describeHolder, holderLabel } from "./holder";
 import { HoldingSession, connectLockSession, findHoldingSession } from "./lock-session";
 import { LockKey, lockKeyFor } from "./lock-key";
+import { handoffValue, isHandedDown, LOCK_HANDOFF_ENV } from "./handoff";
 
 /** Another runbook operation holds the lock: the message names it and the ways out. */
 export class LockHeld extends OperationFailed {}
@@ -19,6 +20,8 @@ export interface LockRequest {
   readonly database: string;
   /** The runbook command, shown to whoever finds the lock taken, e.g. `restore --resume`. */
   readonly command: string;
+  /** Where a lock handed down by an ancestor runbook operation is found (LOCK_HANDOFF_ENV). Default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A lock taken by this process; it is also released when the process or its server session dies. */
@@ -28,6 +31,10 @@ export interface HeldLock {
   /** Throws when the session holding the lock has ended (e.g. `runbook unlock --force`, a server restart). */
   assertHeld(): void;
   release(): Promise<void>;
+  /** The environment a runbook command run as a step of this operation needs to work under this lock. */
+  handoffEnv(): Record<string, string>;
+  /** The lock is an ancestor's, handed down: this process neither took it nor releases it. */
+  readonly handedDown: boolean;
 }
 
 /**
@@ -40,6 +47,7 @@ export async function acquireOperationLock(request: LockRequest): Promise<HeldLo
     connection: request.connection,
     databases: [request.database],
     command: request.command,
+    env: request.env,
   });
 }
 
@@ -48,6 +56,7 @@ export interface DatabasesLockRequest {
   /** Every database the operation works on, present or about to be created. */
   readonly databases: readonly string[];
   readonly command: string;
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -83,6 +92,19 @@ export async function acquireDatabaseLocks(request: DatabasesLockRequest): Promi
     // Ending the session releases the locks already taken.
     await client.end().catch(() => undefined);
     const { database, holding } = busy;
+    // A single-database step run by the holder itself (a rollback's restore, `pulumi up`'s snapshot) works
+    // under its ancestor's lock; a server-wide operation never takes a lock handed down.
+    const handed = holding?.holder;
+    if (databases.length === 1 && handed !== undefined && isHandedDown(request.env ?? process.env, handed, database)) {
+      return {
+        database,
+        holder: handed,
+        handedDown: true,
+        assertHeld: () => undefined, // the ancestor watches its own session
+        release: async () => undefined,
+        handoffEnv: () => ({ [LOCK_HANDOFF_ENV]: handoffValue(handed, database) }),
+      };
+    }
     throw new LockHeld(lockHeldMessage(database, holding), {
       lock: { database, backendPid: holding?.backendPid, holder: holding?.holder },
     });
@@ -92,6 +114,8 @@ export async function acquireDatabaseLocks(request: DatabasesLockRequest): Promi
   return {
     database: described,
     holder,
+    handedDown: false,
+    handoffEnv: () => ({ [LOCK_HANDOFF_ENV]: handoffValue(holder, databases[0]) }),
     assertHeld(): void {
       if (lost !== undefined && !released) {
         throw new LockLost(

@@ -23,6 +23,7 @@ import { diagnoseCommand } from "../diagnose/diagnose-command";
 import { checkInfrastructurePods, checkNamespacePods } from "./namespace-pods";
 import { checkHealthBefore } from "./health-before";
 import { BaseUrlSecret, checkBaseUrlSecret } from "./base-url-secret";
+import { RanBefore, ranBefore } from "./ran-before";
 
 export interface PreflightImage {
   /** api, orchestrator, dashboard… */
@@ -82,6 +83,11 @@ export interface PreflightReport {
   /** null when the cluster was not asked or could not answer. */
   readonly firstInstall: boolean | null;
   readonly currentApiTag: string | null;
+  /**
+   * The api tag that serves: currentApiTag unless its Deployment runs zero replicas (a rollback scaled it
+   * down). What the pipeline's snapshot records as the tag that served, the evidence of what ran here.
+   */
+  readonly servingApiTag: string | null;
   readonly serverVersion: string | null;
   readonly schemaVersion: string | null;
   readonly images: { component: string; image: string; status: ImageCheck["status"]; digest?: string }[];
@@ -98,13 +104,20 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     options.gateChartVersion === undefined ? undefined : runningChartVersion(options),
   ]);
   const api = options.images.find((i) => i.component === "api");
+  const targetApiTag = api === undefined ? undefined : (api.ref.tag ?? api.ref.digest);
+  const recorded = await recordedSchemas(options);
+  const returning = ranBefore(recorded ?? [], targetApiTag);
   const gate = evaluateUpgradeGate({
     protectedStack: options.protectedStack,
     destructive: options.destructive,
     ...(options.acknowledge === undefined ? {} : { acknowledge: options.acknowledge }),
     ...(options.gateChartVersion !== undefined && runningChart !== undefined
       ? { versionOf: "chart" as const, targetTag: options.gateChartVersion, running: runningChart }
-      : { ...(api === undefined ? {} : { targetTag: api.ref.tag ?? api.ref.digest }), running: cluster.running }),
+      : {
+          ...(targetApiTag === undefined ? {} : { targetTag: targetApiTag }),
+          running: cluster.running,
+          ...(returning === undefined ? {} : { ranBefore: returning }),
+        }),
   });
 
   // Details can quote what a library said about a connection; the DSN read from the cluster is a secret too.
@@ -113,18 +126,23 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
       database.secretDsn === undefined ? text : redactSecrets(text, { PG_DSN: database.secretDsn }),
       options.env,
     );
-  const schema = await schemaGuard(
-    options,
-    api === undefined ? undefined : (api.ref.tag ?? api.ref.digest),
-    database.facts?.schemaVersion,
-  );
-  const checks = [...images.checks, ...cluster.checks, ...application, ...database.checks, gate, ...schema].map(
-    (c) => ({
-      ...c,
-      detail: redact(c.detail),
-      ...(c.warning === undefined ? {} : { warning: redact(c.warning) }),
-    }),
-  );
+  const schema =
+    recorded === undefined
+      ? []
+      : [
+          checkSchemaGuard({
+            targetApiTag,
+            liveSchema: database.facts?.schemaVersion,
+            recorded,
+            stack: options.snapshots?.stack,
+          }),
+        ];
+  const clusterChecks = cluster.checks.map((c) => podsOfAReturn(c, returning));
+  const checks = [...images.checks, ...clusterChecks, ...application, ...database.checks, gate, ...schema].map((c) => ({
+    ...c,
+    detail: redact(c.detail),
+    ...(c.warning === undefined ? {} : { warning: redact(c.warning) }),
+  }));
   const latest = cluster.history === undefined ? undefined : latestRevision(cluster.history);
   return {
     ok: allPassed(checks),
@@ -133,6 +151,7 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     releaseStatus: latest?.status ?? null,
     firstInstall: cluster.history === undefined ? null : cluster.history.length === 0,
     currentApiTag: cluster.running.state === "running" ? cluster.running.tag : null,
+    servingApiTag: cluster.running.state === "running" && cluster.running.replicas !== 0 ? cluster.running.tag : null,
     serverVersion: database.facts?.serverVersion ?? null,
     schemaVersion: database.facts?.schemaVersion ?? null,
     images: images.results.map((r, i) => ({
@@ -238,7 +257,7 @@ async function runningApi(release: string, target: KubeTarget, env: NodeJS.Proce
       return { state: "unknown", reason: "no Deployment of the release has a container named api", skipped: false };
     if (image.tag === undefined)
       return { state: "unknown", reason: `the running api image ${image.image} has no tag`, skipped: false };
-    return { state: "running", tag: image.tag };
+    return { state: "running", tag: image.tag, replicas: image.replicas };
   } catch (err) {
     return { state: "unknown", reason: (err as Error).message, skipped: false };
   }
@@ -380,19 +399,29 @@ async function checkDatabaseChain(options: PreflightOptions): Promise<DatabaseCh
   }
 }
 
-/** The schema guard, when the stack's snapshots are known: [] otherwise. */
-async function schemaGuard(
-  options: PreflightOptions,
-  targetApiTag: string | undefined,
-  liveSchema: string | null | undefined,
-): Promise<CheckResult[]> {
-  if (options.snapshots === undefined) return [];
+/** What the stack's snapshots record of the versions that ran (the schema guard, the gate): undefined without them. */
+async function recordedSchemas(options: PreflightOptions): Promise<RecordedSchema[] | undefined> {
+  if (options.snapshots === undefined) return undefined;
   const records = await readSnapshots(options.snapshots.dir, options.snapshots.stack);
-  const recorded: RecordedSchema[] = records.map((r) => ({
+  return records.map((r) => ({
     snapshot: r.path,
     createdAt: r.createdAt,
     schemaVersion: r.schemaVersion,
     ...(typeof r.context?.fromApiTag === "string" ? { fromApiTag: r.context.fromApiTag } : {}),
   }));
-  return [checkSchemaGuard({ targetApiTag, liveSchema, recorded, stack: options.snapshots.stack })];
+}
+
+/**
+ * Going back to a version this stack already ran is how a crash-looping release is undone, and a rollback
+ * scales the release to zero before restoring the database: unhealthy or absent pods of the release being
+ * undone must not refuse it. Reported as a warning, never hidden.
+ */
+export function podsOfAReturn(check: CheckResult, returning: RanBefore | undefined): CheckResult {
+  if (check.name !== "pods-healthy" || check.ok || check.skipped || returning === undefined) return check;
+  return pass(
+    "pods-healthy",
+    `not required: the target api ${returning.tag} already ran in this stack (snapshot ${returning.snapshot}); ` +
+      `the pods of the release being undone: ${check.detail}`,
+    `the pods of the release being undone are not healthy (${check.detail}); going back to api ${returning.tag}`,
+  );
 }

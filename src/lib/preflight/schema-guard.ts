@@ -6,17 +6,11 @@
  * that `runbook rollback` would do.
  */
 import { CheckResult, fail, pass, skip } from "../check";
+import { ServedRecord, takenWhileServing } from "./ran-before";
 
 const NAME = "schema-guard";
 
-export interface RecordedSchema {
-  /** The snapshot (path) that recorded it. */
-  readonly snapshot: string;
-  readonly createdAt: string;
-  readonly schemaVersion: string | null;
-  /** The api tag that served when the snapshot was taken. */
-  readonly fromApiTag?: string;
-}
+export type RecordedSchema = ServedRecord;
 
 export interface SchemaGuardInput {
   readonly targetApiTag?: string;
@@ -40,9 +34,7 @@ export function checkSchemaGuard(input: SchemaGuardInput): CheckResult {
   if (targetApiTag === undefined) return skip(NAME, "no api target to compare");
   if (liveSchema === undefined || liveSchema === null)
     return skip(NAME, "no schema version (schemaVersionQuery) to compare");
-  const ran = [...input.recorded]
-    .filter((r) => r.fromApiTag === targetApiTag && r.schemaVersion !== null)
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+  const ran = takenWhileServing(input.recorded, targetApiTag).find((r) => r.schemaVersion !== null);
   if (ran === undefined) {
     return pass(
       NAME,

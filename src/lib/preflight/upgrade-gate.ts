@@ -1,5 +1,6 @@
 import { crossesMinor } from "../release/image-tags";
 import { CheckResult, fail, pass, skip } from "../check";
+import type { RanBefore } from "./ran-before";
 
 /** The Pulumi config key that carries the acknowledgement; preflight gets its value as --acknowledge. */
 export const ACKNOWLEDGE_CONFIG_KEY = "release-runbook:acknowledgeUpgrade";
@@ -13,8 +14,11 @@ export type GatedVersion = "api" | "chart";
 /** What runs now, as far as preflight could tell: the api tag, or the chart version of the live release. */
 export type RunningVersion =
   | { readonly state: "first-install" }
-  /** `tag`: the running api tag, or the live release's chart version when the gate compares charts. */
-  | { readonly state: "running"; readonly tag: string }
+  /**
+   * `tag`: the running api tag, or the live release's chart version when the gate compares charts.
+   * `replicas`: 0 when the api Deployment is scaled down (a rollback in progress): the tag is set, nothing serves.
+   */
+  | { readonly state: "running"; readonly tag: string; readonly replicas?: number }
   /** `skipped`: the cluster was not asked (--skip-cluster); otherwise asking failed or found nothing running. */
   | { readonly state: "unknown"; readonly reason: string; readonly skipped: boolean };
 /** The running api, as the gate reads it for Alexandria EE. */
@@ -34,6 +38,11 @@ export interface UpgradeGateInput {
    */
   readonly targetTag?: string;
   readonly running: RunningVersion;
+  /**
+   * The target api tag already ran in this stack (ranBefore: a snapshot of this stack was taken while it
+   * served). Going back to it crosses no version the stack has not run: not an upgrade to acknowledge.
+   */
+  readonly ranBefore?: RanBefore;
 }
 
 /**
@@ -59,8 +68,16 @@ export function evaluateUpgradeGate(input: UpgradeGateInput): CheckResult {
   const reasons: string[] = [];
   if (input.destructive) reasons.push(`the release to ${what} ${target} is flagged destructive`);
   const { running } = input;
+  const returning = input.ranBefore !== undefined && input.ranBefore.tag === target ? input.ranBefore : undefined;
   if (running.state === "running" && crossesMinor(running.tag, target)) {
-    reasons.push(`${what} ${running.tag} → ${target} crosses a minor version`);
+    if (returning === undefined) reasons.push(`${what} ${running.tag} → ${target} crosses a minor version`);
+    else if (reasons.length === 0) {
+      return pass(
+        name,
+        `${what} ${running.tag} → ${target} crosses a minor version back to a version this stack already ran ` +
+          `(snapshot ${returning.snapshot} was taken while it served, ${returning.createdAt}): a return, not an upgrade`,
+      );
+    }
   } else if (running.state === "unknown") {
     if (!running.skipped) {
       reasons.push(`the running ${what} version is unknown (${running.reason})`);

@@ -38,6 +38,8 @@ export interface HistoryEntry {
   readonly startTime: string;
   readonly endTime?: string;
   readonly targets: TargetVersions;
+  /** Every non-secret key of the config the update ran with (`<namespace>:<key>` → value). */
+  readonly config: Readonly<Record<string, { value: string }>>;
   /** The snapshot this update took (before its release changed), if any. */
   readonly snapshot?: SnapshotRecord;
   /** The Helm revision this update produced, when the cluster was read; null when it produced none. */
@@ -82,8 +84,17 @@ export function buildHistory(
         startTime: start.toISOString(),
         ...(end === undefined ? {} : { endTime: end.toISOString() }),
         targets: targetsFromConfig(u.config),
+        config: nonSecret(u.config),
         ...(snapshot === undefined ? {} : { snapshot }),
         ...(releaseRevision === undefined ? {} : { releaseRevision }),
       };
     });
+}
+
+function nonSecret(config: UpdateRecord["config"]): Record<string, { value: string }> {
+  const out: Record<string, { value: string }> = {};
+  for (const [key, entry] of Object.entries(config)) {
+    if (entry !== undefined && entry.secret !== true) out[key] = { value: entry.value };
+  }
+  return out;
 }

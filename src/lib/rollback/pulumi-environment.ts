@@ -1,4 +1,5 @@
 import { childEnvironment, NETWORK_ENV_VARS } from "../child-env";
+import { LOCK_HANDOFF_ENV } from "../lock/handoff";
 
 /**
  * What the pulumi CLI needs, and through it the program, its providers and the program's local commands:
@@ -8,7 +9,8 @@ import { childEnvironment, NETWORK_ENV_VARS } from "../child-env";
  * registryPassword, redisUrl) come from the stack's encrypted config, never from the runbook's environment.
  */
 const PULUMI_NEEDS = {
-  inherit: ["KUBECONFIG", "NODE_EXTRA_CA_CERTS", ...NETWORK_ENV_VARS],
+  // LOCK_HANDOFF_ENV: the pipeline's `runbook snapshot` works under the lock of the rollback that runs the up.
+  inherit: ["KUBECONFIG", "NODE_EXTRA_CA_CERTS", LOCK_HANDOFF_ENV, ...NETWORK_ENV_VARS],
   inheritPrefixes: ["PULUMI_", "AWS_", "GOOGLE_", "CLOUDSDK_", "AZURE_"],
 } as const;
 

@@ -20,18 +20,35 @@ export function runRestore(
   preRestoreDir: string,
   dsn: string,
   env: NodeJS.ProcessEnv,
+  lockHandoff: Record<string, string> = {},
+): Promise<Record<string, unknown>> {
+  return runRestoreCommand(
+    ["--snapshot", snapshotPath, "--pre-restore-dir", preRestoreDir, "--yes"],
+    snapshotPath,
+    dsn,
+    env,
+    lockHandoff,
+  );
+}
+
+/**
+ * Runs `runbook restore ARGS --json` (also --resume and --abort of a journal). `lockHandoff` lets it work under
+ * the lock of the operation that runs it (a rollback), which a second operator's restore still meets.
+ */
+export function runRestoreCommand(
+  args: readonly string[],
+  snapshotPath: string,
+  dsn: string,
+  env: NodeJS.ProcessEnv,
+  lockHandoff: Record<string, string> = {},
 ): Promise<Record<string, unknown>> {
   const cli = runbookEntry();
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [cli, "restore", "--snapshot", snapshotPath, "--pre-restore-dir", preRestoreDir, "--yes", "--json"],
-      {
-        // The restore needs the DSN and what finds and runs pg_dump, pg_restore and psql; no other secret.
-        env: childEnvironment(env, { set: { PG_DSN: dsn } }),
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const child = spawn(process.execPath, [cli, "restore", ...args, "--json"], {
+      // The restore needs the DSN and what finds and runs pg_dump, pg_restore and psql; no other secret.
+      env: childEnvironment(env, { set: { PG_DSN: dsn, ...lockHandoff } }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

@@ -30,10 +30,7 @@ export async function readStackFacts(
 ): Promise<StackFacts> {
   const { stack, updates, config } = await withPulumiEnvironment(env, async () => {
     const opened = await openStack(stackName);
-    const [history, allConfig] = await Promise.all([
-      opened.history(undefined, undefined, false),
-      opened.getAllConfig(),
-    ]);
+    const [history, allConfig] = await Promise.all([everyUpdate(opened), opened.getAllConfig()]);
     return { stack: opened, updates: history, config: allConfig };
   });
   const workDir = stack.workspace.workDir;
@@ -54,4 +51,21 @@ export async function readStackFacts(
     ...(store === undefined ? {} : { store, storeProblems }),
     ...(clusterProblem ? { clusterProblem } : {}),
   };
+}
+
+/** Updates asked for per page: `pulumi stack history` returns only the newest 10 unless a page size is given. */
+const HISTORY_PAGE = 500;
+
+/**
+ * Every update of the stack, all pages. Without a page size the CLI answers with the newest 10 only, and the
+ * file backend records no version numbers: numbering a cut list would shift every version (version 1 would
+ * be the 11th-newest update).
+ */
+async function everyUpdate(stack: Stack): Promise<Awaited<ReturnType<Stack["history"]>>> {
+  const all: Awaited<ReturnType<Stack["history"]>> = [];
+  for (let page = 1; ; page++) {
+    const batch = await stack.history(HISTORY_PAGE, page, false);
+    all.push(...batch);
+    if (batch.length < HISTORY_PAGE) return all;
+  }
 }

@@ -238,7 +238,7 @@ export function runbook(project: ReturnType<typeof makeProjectCopy>, args: strin
   } catch {
     // a text (not --json) run
   }
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, json };
+  return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr, json };
 }
 
 /** The files of the stack's state, history and backups, and its stack files, that hold `text` in clear. */
