@@ -33,6 +33,9 @@ export interface ChartRegistryCredentials {
   readonly password: string;
 }
 
+/** The registry refused the credentials (or wanted some and got none): the fix is the credentials. */
+export class ChartRegistryLoginRefused extends OperationFailed {}
+
 /** What helm reads besides the basics: its own settings, the XDG directories, TLS trust and proxies. */
 const HELM_NEEDS = { inherit: [...NETWORK_ENV_VARS], inheritPrefixes: ["HELM_", "XDG_"] } as const;
 const STDERR_KEEP_BYTES = 8 * 1024;
@@ -101,7 +104,7 @@ export async function withChartRegistryLogin<T>(
         credentials.password,
       );
     } catch (err) {
-      throw new OperationFailed(
+      throw new ChartRegistryLoginRefused(
         `the chart registry ${registry} refused the login of user '${credentials.username}': ` +
           redactSecrets((err as Error).message, redactEnv),
       );
@@ -136,10 +139,13 @@ export async function pullOciChart(pull: ChartPull, env: NodeJS.ProcessEnv): Pro
         await runHelm(["pull", pull.chart, "--version", pull.version, "--destination", staging, ...helmArgs], env);
       } catch (err) {
         const redactEnv = { ...env, CHART_REGISTRY_PASSWORD: pull.credentials?.password };
-        throw new OperationFailed(
+        const message = (err as Error).message;
+        // Without credentials, a registry that wants them answers 401: helm says "basic credential not found".
+        const refused = pull.credentials === undefined && /basic credential not found|401|unauthorized/i.test(message);
+        throw new (refused ? ChartRegistryLoginRefused : OperationFailed)(
           `cannot pull ${pull.chart} version ${pull.version} from ${registry}` +
             `${pull.credentials === undefined ? " (no chart registry credentials given)" : ` as '${pull.credentials.username}'`}: ` +
-            redactSecrets((err as Error).message, redactEnv),
+            redactSecrets(message, redactEnv),
         );
       }
     });
