@@ -1,11 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
+import { factsOf, JSON_KEYS, SECRET_KEYS } from "../src/lib/config/keys";
 import { RawConfig, RunbookConfig } from "../src/lib/config/schema";
 import { validateConfig } from "../src/lib/config/validate";
 
 export { ConfigError, RunbookConfig } from "../src/lib/config/schema";
-
-/** Keys read as JSON objects or arrays; everything else is a string, number or boolean. */
-const OBJECT_KEYS = ["imageTags", "imageRepositories", "siteValues", "backupSecrets"] as const;
 
 /**
  * Reads every key of the stack's config without throwing, so that validation can report all problems at
@@ -15,15 +13,15 @@ function readRawConfig(config: pulumi.Config): RawConfig {
   const raw: Record<string, unknown> = {};
   const parseErrors: string[] = [];
   for (const key of RawConfig.keys) {
-    if ((RawConfig.secretKeys as readonly string[]).includes(key)) continue;
+    if (SECRET_KEYS.includes(key)) continue;
     const text = config.get(key);
     if (text === undefined) continue;
-    if ((OBJECT_KEYS as readonly string[]).includes(key)) {
+    if (JSON_KEYS.includes(key)) {
       try {
         raw[key] = JSON.parse(text);
       } catch {
         parseErrors.push(
-          key === "backupSecrets"
+          factsOf(key).json === "list"
             ? `${config.name}:${key}: not valid JSON; set it as a list, e.g. ` +
                 `\`pulumi config set --path '${key}[0]' em-runtime-secrets\``
             : `${config.name}:${key}: not valid JSON; set it as an object, e.g. ` +
@@ -36,7 +34,7 @@ function readRawConfig(config: pulumi.Config): RawConfig {
   }
   // Pulumi.yaml gives the secrets an empty default, so a key counts as set only when it holds text. A
   // secret stored in plain text in the stack file would be committed: refuse it.
-  const secret = (key: (typeof RawConfig.secretKeys)[number]) => {
+  const secret = (key: (typeof SECRET_KEYS)[number]) => {
     const fullKey = `${config.name}:${key}`;
     if ((pulumi.runtime.getConfig(fullKey) ?? "") === "") return undefined;
     if (!isConfigSecret(fullKey)) {
@@ -52,6 +50,7 @@ function readRawConfig(config: pulumi.Config): RawConfig {
     pgDsn: secret("pgDsn"),
     registryPassword: secret("registryPassword"),
     redisUrl: secret("redisUrl"),
+    chartRegistryPassword: secret("chartRegistryPassword"),
   };
 }
 

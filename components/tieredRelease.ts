@@ -12,8 +12,8 @@ export interface TieredReleaseArgs {
   readonly releaseName: string;
   /** The chart: a local directory, or a repository/OCI chart at a pinned version. No default. */
   readonly chart: ChartSource;
-  /** The tier, recorded in the release's description. No default. */
-  readonly tier: Tier;
+  /** The license tier, recorded in the release's description. Default: none (an application without tiers). */
+  readonly tier?: Tier;
   /** Values files merged in order, later winning: base → tier → site. No default. */
   readonly valuesFiles: readonly string[];
   /** Inline site values merged over the files. Default: none. */
@@ -104,7 +104,9 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
 function releaseDescriptionOf(args: TieredReleaseArgs): string {
   const description =
     args.description ??
-    `release-runbook: tier ${args.tier}, ${Object.entries(args.imageTags)
+    `release-runbook: ${args.tier === undefined ? `chart ${args.chart.version}` : `tier ${args.tier}`}, ${Object.entries(
+      args.imageTags,
+    )
       .map(([c, t]) => `${c}=${t}`)
       .join(" ")}`;
   return args.descriptionNote === undefined ? description : withNote(description, args.descriptionNote);

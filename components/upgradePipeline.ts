@@ -33,7 +33,8 @@ export function isFirstInstall(revision: number, adopted: boolean): boolean {
 
 /** What identifies a target: the snapshot is kept by these, and history reads them back. */
 export function targetVersions(config: RunbookConfig): Record<string, string> {
-  const versions: Record<string, string> = { chartVersion: config.chart.version, tier: config.tier };
+  const versions: Record<string, string> = { chartVersion: config.chart.version };
+  if (config.tier !== undefined) versions.tier = config.tier;
   for (const [component, tag] of Object.entries(config.imageTags)) versions[`image.${component}`] = tag;
   return versions;
 }

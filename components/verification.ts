@@ -6,8 +6,8 @@ import type { Tier } from "../src/lib/config/schema";
 export interface VerificationArgs {
   /** Public base URL of the application. No default. */
   readonly baseUrl: string;
-  /** The tier /license must report. No default. */
-  readonly expectTier: Tier;
+  /** The tier /license must report. Default: none (an application checked by its health path). */
+  readonly expectTier?: Tier;
   /** Whether this is the release's first install (then /auth/setup must answer 200). No default. */
   readonly firstInstall: pulumi.Input<boolean>;
   /** The release revision verified; a new revision runs the checks again. No default. */

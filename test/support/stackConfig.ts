@@ -36,3 +36,17 @@ export function stackFileValues(stack: string): Record<string, unknown> {
   }
   return values;
 }
+
+/** A complete, valid raw config of em-runtime as its guide runs it: an OCI chart at a pinned version, one values file. */
+export function emRuntimeRawValues(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    application: "em-runtime",
+    namespace: "em",
+    chart: "oci://ghcr.io/emergenceai/charts/em-runtime",
+    chartVersion: "4.8.6",
+    baseValuesFile: "deploy/em-dev/values.yaml",
+    baseUrl: "https://em-dev.acme.example",
+    dsnSecret: "em-runtime-db/dsn",
+    ...overrides,
+  };
+}

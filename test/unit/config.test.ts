@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ValidationResult } from "../../src/lib/config/schema";
 import { validateConfig } from "../../src/lib/config/validate";
-import { PROJECT_DIR, rawConfig, stackFileValues, validRawValues } from "../support/stackConfig";
+import { emRuntimeRawValues, PROJECT_DIR, rawConfig, stackFileValues, validRawValues } from "../support/stackConfig";
 
 const ctx = { project: "release-runbook", stack: "unit", projectDir: PROJECT_DIR };
 
@@ -215,22 +215,9 @@ describe("config validation", () => {
   });
 
   it("saves em-runtime's two Secrets with each snapshot by default, and none for Alexandria EE unless listed", () => {
-    const em = validate(
-      validRawValues({
-        application: "em-runtime",
-        imageTags: { governance: "v4.8.6" },
-        imageRepositories: { governance: "ghcr.io/emergenceai/governance" },
-      }),
-    ).config;
+    const em = validate(emRuntimeRawValues()).config;
     assert.deepStrictEqual(em.snapshot.secrets, ["em-runtime-secrets", "infisical-bootstrap-secret"]);
-    const emListed = validate(
-      validRawValues({
-        application: "em-runtime",
-        imageTags: { governance: "v4.8.6" },
-        imageRepositories: { governance: "ghcr.io/emergenceai/governance" },
-        backupSecrets: ["em-runtime-secrets"],
-      }),
-    ).config;
+    const emListed = validate(emRuntimeRawValues({ backupSecrets: ["em-runtime-secrets"] })).config;
     assert.deepStrictEqual(emListed.snapshot.secrets, ["em-runtime-secrets"]);
     assert.deepStrictEqual(validate(validRawValues()).config.snapshot.secrets, []);
     assert.deepStrictEqual(

@@ -52,4 +52,37 @@ describe("loadConfig (the stack's config as the engine hands it over)", () => {
         !/hunter2|s3cr3t-token/.test(err.message),
     );
   });
+
+  it("refuses a chartRegistryPassword stored in plain text, and hands a secret one over as a secret", async () => {
+    const em = {
+      "release-runbook:application": "em-runtime",
+      "release-runbook:namespace": "em",
+      "release-runbook:chart": "oci://ghcr.io/emergenceai/charts/em-runtime",
+      "release-runbook:chartVersion": "4.8.6",
+      "release-runbook:baseValuesFile": "deploy/em-dev/values.yaml",
+      "release-runbook:baseUrl": "https://em-dev.acme.example",
+      "release-runbook:dsnSecret": "em-runtime-db/dsn",
+      "release-runbook:chartRegistryUsername": "acme-bot",
+      // What Pulumi.yaml's defaults inject when an em-runtime stack does not set them.
+      "release-runbook:tier": "",
+      "release-runbook:imageTags": "{}",
+      "release-runbook:licenseWarnDays": "30",
+      "release-runbook:maxSeats": "0",
+    };
+    pulumi.runtime.setAllConfig({ ...em, "release-runbook:chartRegistryPassword": "ghp_plaintext" });
+    assert.throws(
+      () => loadConfig(PROJECT_DIR),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /chartRegistryPassword: is stored in plain text/.test(err.message) &&
+        !/ghp_plaintext/.test(err.message),
+    );
+    pulumi.runtime.setAllConfig({ ...em, "release-runbook:chartRegistryPassword": "ghp_secret" }, [
+      "release-runbook:chartRegistryPassword",
+    ]);
+    const config = loadConfig(PROJECT_DIR);
+    assert.strictEqual(config.chartRegistry?.username, "acme-bot");
+    assert.ok(config.chartRegistry !== undefined);
+    assert.strictEqual(await pulumi.isSecret(config.chartRegistry.password), true);
+  });
 });

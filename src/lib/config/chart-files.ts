@@ -5,6 +5,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as YAML from "yaml";
+import type { Profile } from "../profiles";
+import type { ParsedKeys } from "./keys";
 import type { Reader } from "./reader";
 import type { ChartSource, Tier, ValidationContext } from "./schema";
 
@@ -32,10 +34,8 @@ export function repositoriesFromValues(
   return found;
 }
 
-export function validateChart(r: Reader, ctx: ValidationContext): ChartSource | undefined {
-  const chart = r.requiredString("chart", "./charts/alexandria-ee");
-  const repository = r.string("chartRepository");
-  const version = r.string("chartVersion");
+export function validateChart(r: Reader, keys: ParsedKeys, ctx: ValidationContext): ChartSource | undefined {
+  const { chart, chartRepository: repository, chartVersion: version } = keys;
   if (chart === undefined) return undefined;
   const isRemote = chart.startsWith("oci://") || repository !== undefined;
   if (isRemote) {
@@ -78,20 +78,22 @@ export function validateChart(r: Reader, ctx: ValidationContext): ChartSource | 
 
 export function validateValuesFiles(
   r: Reader,
+  keys: ParsedKeys,
   ctx: ValidationContext,
   chart: ChartSource | undefined,
   tier: Tier | undefined,
+  profile: Profile,
 ): string[] {
   const files: string[] = [];
   const localDir = chart?.kind === "local" ? chart.path : undefined;
-  const base = r.string("baseValuesFile") ?? (localDir === undefined ? undefined : path.join(localDir, "values.yaml"));
+  const base = keys.baseValuesFile ?? (localDir === undefined ? undefined : path.join(localDir, "values.yaml"));
   const tierFile =
-    r.string("tierValuesFile") ??
+    keys.tierValuesFile ??
     (localDir === undefined || tier === undefined ? undefined : path.join(localDir, `values-${tier}.yaml`));
-  if (tierFile === undefined && chart?.kind === "repository") {
+  if (tierFile === undefined && chart?.kind === "repository" && profile.tier === "required") {
     r.problem("tierValuesFile", `is required with a remote chart; point it at values-${tier ?? "<tier>"}.yaml`);
   }
-  const site = r.string("siteValuesFile");
+  const site = keys.siteValuesFile;
   const entries: Array<[string, string | undefined]> = [
     ["baseValuesFile", base],
     ["tierValuesFile", tierFile],

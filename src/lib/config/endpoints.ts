@@ -1,10 +1,12 @@
 /** Where the runbook reaches the application and its data: baseUrl, dsnSecret/pgDsn, backupSecrets. */
 import { isSecretKey, isSecretName } from "../kube/names";
+import type { Profile } from "../profiles";
+import type { ParsedKeys } from "./keys";
 import type { Reader } from "./reader";
-import { Application, EM_RUNTIME_BACKUP_SECRETS, RawConfig, RunbookConfig } from "./schema";
+import type { RawConfig, RunbookConfig } from "./schema";
 
-export function validateBaseUrl(r: Reader): { text?: string; url?: URL } {
-  const text = r.requiredString("baseUrl", "https://alexandria.example.com");
+export function validateBaseUrl(r: Reader, keys: ParsedKeys): { text?: string; url?: URL } {
+  const text = keys.baseUrl;
   if (text === undefined) return {};
   let url: URL | undefined;
   try {
@@ -19,8 +21,8 @@ export function validateBaseUrl(r: Reader): { text?: string; url?: URL } {
 }
 
 /** The Kubernetes Secret (`name/key`) holding the DSN; it or the secret pgDsn must be set. */
-export function validateDsnSecret(r: Reader, raw: RawConfig): RunbookConfig["dsnSecret"] {
-  const text = r.string("dsnSecret");
+export function validateDsnSecret(r: Reader, keys: ParsedKeys, raw: RawConfig): RunbookConfig["dsnSecret"] {
+  const text = keys.dsnSecret;
   if (text === undefined) {
     if (raw.pgDsn === undefined) {
       r.problem(
@@ -41,14 +43,14 @@ export function validateDsnSecret(r: Reader, raw: RawConfig): RunbookConfig["dsn
   return { name, key };
 }
 
-/** The Secrets to save with each snapshot: as configured, or em-runtime's two when none are. */
-export function validateBackupSecrets(r: Reader, application: Application): string[] {
-  const names = r.stringList("backupSecrets") ?? [];
+/** The Secrets to save with each snapshot: as configured, or the profile's (em-runtime's two) when none are. */
+export function validateBackupSecrets(r: Reader, keys: ParsedKeys, profile: Profile): string[] {
+  const names = keys.backupSecrets ?? [];
   for (const name of names) {
     if (!isSecretName(name)) {
       r.problem("backupSecrets", `'${name}' is not a Kubernetes Secret name (lowercase letters, digits, '-' and '.')`);
     }
   }
   if (new Set(names).size !== names.length) r.problem("backupSecrets", "names a Secret twice; list each once");
-  return names.length === 0 && application === "em-runtime" ? [...EM_RUNTIME_BACKUP_SECRETS] : names;
+  return names.length === 0 ? [...profile.backupSecrets] : names;
 }

@@ -1,8 +1,10 @@
 /** imageTags and imageRepositories: what the release pins and what preflight looks up in the registry. */
 import { tagProblem } from "../release/image-tags";
 import { repositoriesFromValues, resolveFrom } from "./chart-files";
+import type { Profile } from "../profiles";
+import type { ParsedKeys } from "./keys";
 import type { Reader } from "./reader";
-import { ALEXANDRIA_COMPONENTS, Application, ValidationContext } from "./schema";
+import type { ValidationContext } from "./schema";
 
 export interface ValidatedImages {
   readonly tags: Record<string, string>;
@@ -11,19 +13,22 @@ export interface ValidatedImages {
 
 export function validateImages(
   r: Reader,
+  keys: ParsedKeys,
   ctx: ValidationContext,
-  application: Application,
+  profile: Profile,
   isProtected: boolean,
   valuesFiles: readonly string[],
 ): ValidatedImages {
-  const tags = r.stringMap("imageTags");
-  const required: readonly string[] = application === "alexandria-ee" ? ALEXANDRIA_COMPONENTS : [];
+  const tags = keys.imageTags;
+  const required = profile.requiredImages;
   if (tags === undefined) {
-    r.problem(
-      "imageTags",
-      `is required: pin ${required.length ? required.join(", ") : "each component"}, e.g. ` +
-        `\`pulumi config set --path 'imageTags.api' v1.2.3\``,
-    );
+    // The chart version pins every image when the profile requires none: no tags is the usual case.
+    if (required.length > 0) {
+      r.problem(
+        "imageTags",
+        `is required: pin ${required.join(", ")}, e.g. \`pulumi config set --path 'imageTags.api' v1.2.3\``,
+      );
+    }
     return { tags: {}, repositories: {} };
   }
   for (const component of required) {
@@ -34,22 +39,30 @@ export function validateImages(
       );
     }
   }
-  if (Object.keys(tags).length === 0) r.problem("imageTags", "names no component; pin at least one image tag");
   for (const [component, tag] of Object.entries(tags)) {
+    if (!profile.otherImagesPinnable && !profile.pinnableImages.includes(component)) {
+      r.problem(
+        `imageTags.${component}`,
+        `${profile.application} pins no image '${component}'; it may override ${profile.pinnableImages.join(", ")} ` +
+          `(or none: the chart version pins them): \`pulumi config rm --path 'imageTags.${component}'\``,
+      );
+      continue;
+    }
     const problem = tagProblem(tag, { protectedStack: isProtected });
     if (problem !== undefined) r.problem(`imageTags.${component}`, `the tag ${problem}`);
   }
-  return { tags, repositories: validateRepositories(r, ctx, Object.keys(tags), valuesFiles) };
+  return { tags, repositories: validateRepositories(r, keys, ctx, Object.keys(tags), valuesFiles) };
 }
 
 /** Each pinned component's repository: configured, else `image.<component>.repository` from the values files. */
 function validateRepositories(
   r: Reader,
+  keys: ParsedKeys,
   ctx: ValidationContext,
   components: readonly string[],
   valuesFiles: readonly string[],
 ): Record<string, string> {
-  const configured = r.stringMap("imageRepositories") ?? {};
+  const configured = keys.imageRepositories ?? {};
   const fromValues = repositoriesFromValues(
     valuesFiles.map((f) => resolveFrom(ctx.projectDir, f)),
     components,

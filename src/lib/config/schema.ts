@@ -1,24 +1,17 @@
 /**
- * The stack config's schema: every key, its type and the constants it is checked against, declared once.
- * Validation (validate.ts) fills RunbookConfig from RawConfig; Pulumi.yaml declares the same keys.
+ * The validated config's shape. The keys, their types and defaults are declared once with zod in keys.ts;
+ * validation (validate.ts) fills RunbookConfig from RawConfig, with the application's Profile deciding what
+ * applies (src/lib/profiles).
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { Application, Profile, SnapshotScope, Tier } from "../profiles";
 import type { SnapshotFormat } from "../snapshot/layout";
+import { CONFIG_KEYS, SECRET_KEYS } from "./keys";
 
 export { SNAPSHOT_FORMATS } from "../snapshot/layout";
 export type { SnapshotFormat } from "../snapshot/layout";
-
-export const TIERS = ["starter", "professional", "enterprise"] as const;
-export type Tier = (typeof TIERS)[number];
-export const APPLICATIONS = ["alexandria-ee", "em-runtime"] as const;
-export type Application = (typeof APPLICATIONS)[number];
-
-/** The components whose image tags Alexandria EE's chart pins (`image.<component>.tag`). */
-export const ALEXANDRIA_COMPONENTS = ["api", "orchestrator", "dashboard"] as const;
-/** The Secrets em-runtime's runbook backs up before an upgrade, saved with the snapshot unless backupSecrets says otherwise. */
-export const EM_RUNTIME_BACKUP_SECRETS = ["em-runtime-secrets", "infisical-bootstrap-secret"] as const;
-/** em-runtime's health endpoint, checked instead of Alexandria's /ready, /auth/setup and /license. */
-export const EM_RUNTIME_HEALTH_PATH = "/api/governance/health";
+export { APPLICATIONS, SNAPSHOT_SCOPES, TIERS } from "../profiles";
+export type { Application, Profile, SnapshotScope, Tier } from "../profiles";
 
 /** Where the chart comes from: a local directory, or a repository/OCI chart at a pinned version. */
 export type ChartSource =
@@ -30,10 +23,15 @@ export interface RunbookConfig {
   readonly project: string;
   readonly stack: string;
   readonly application: Application;
+  /** What the application's runbook decides: health, logs, Secrets, the gate's version, the snapshot's scope. */
+  readonly profile: Profile;
   readonly namespace: string;
   readonly releaseName: string;
   readonly chart: ChartSource;
-  readonly tier: Tier;
+  /** Alexandria EE's license tier; undefined for an application without tiers (em-runtime). */
+  readonly tier?: Tier;
+  /** Credentials for the chart's registry (an oci:// chart); none: anonymous. */
+  readonly chartRegistry?: { readonly username: string; readonly password: pulumi.Output<string> };
   /** Values files in the order Helm merges them: base → tier → site (later wins). */
   readonly valuesFiles: readonly string[];
   /** Inline site values, merged on top of the files (the image tags go on top of these). */
@@ -51,6 +49,8 @@ export interface RunbookConfig {
   readonly pgDsn?: pulumi.Output<string>;
   readonly schemaVersionQuery?: string;
   readonly snapshot: {
+    /** `database`: pg_dump of the application's database; `server`: every database and the roles. */
+    readonly scope: SnapshotScope;
     readonly dir: string;
     readonly format: SnapshotFormat;
     readonly jobs: number;
@@ -102,57 +102,13 @@ export interface RawConfig {
   readonly pgDsn?: pulumi.Output<string>;
   readonly registryPassword?: pulumi.Output<string>;
   readonly redisUrl?: pulumi.Output<string>;
+  readonly chartRegistryPassword?: pulumi.Output<string>;
 }
 
 export namespace RawConfig {
-  /** Every config key the program reads; Pulumi.yaml declares the same list. */
-  export const keys = [
-    "application",
-    "namespace",
-    "releaseName",
-    "chart",
-    "chartRepository",
-    "chartVersion",
-    "tier",
-    "baseValuesFile",
-    "tierValuesFile",
-    "siteValuesFile",
-    "siteValues",
-    "imageTags",
-    "imageRepositories",
-    "registryInsecure",
-    "registryUsername",
-    "registryPassword",
-    "baseUrl",
-    "dsnSecret",
-    "pgDsn",
-    "schemaVersionQuery",
-    "snapshotDir",
-    "snapshotFormat",
-    "snapshotJobs",
-    "snapshotCompression",
-    "backupSecrets",
-    "redisUrl",
-    "helmTimeoutSeconds",
-    "maxHistory",
-    "createNamespace",
-    "adoptExistingRelease",
-    "retainOnDelete",
-    "autoRollback",
-    "readyTimeoutSeconds",
-    "licenseWarnDays",
-    "maxSeats",
-    "logLines",
-    "protected",
-    "acknowledgeUpgrade",
-    "destructive",
-    "allowUnverifiedDatabaseTls",
-    "promoteFrom",
-    "promotionOverride",
-    "promotionOverrideReason",
-    "kubeContext",
-  ] as const;
-  export const secretKeys = ["pgDsn", "registryPassword", "redisUrl"] as const;
+  /** Every config key the program reads (keys.ts); Pulumi.yaml declares the same list. */
+  export const keys = CONFIG_KEYS;
+  export const secretKeys = SECRET_KEYS;
 }
 
 /** Every problem in a stack's config, reported at once. */

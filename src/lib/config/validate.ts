@@ -1,149 +1,121 @@
 /**
- * Validates a stack's raw config into one typed RunbookConfig before any resource is registered. Every
- * problem is collected and reported at once (ConfigError), each naming the key and the fix.
+ * Validates a stack's raw config into one typed RunbookConfig before any resource is registered: each key
+ * parsed by its schema (keys.ts), then the chart and values files, the images, and the rules relating keys
+ * and the application's profile (cross-checks.ts). Every problem is reported at once (ConfigError), each
+ * naming the key and the fix.
  */
 import * as path from "node:path";
 import { namespaceNameProblem, releaseNameProblem } from "../kube/names";
+import { profileFor } from "../profiles";
 import { validateChart, validateValuesFiles } from "./chart-files";
 import { crossCheck } from "./cross-checks";
 import { validateBackupSecrets, validateBaseUrl, validateDsnSecret } from "./endpoints";
 import { validateImages } from "./images";
+import { keysSet, parseKeys } from "./keys";
 import { Reader } from "./reader";
-import {
-  APPLICATIONS,
-  Application,
-  ChartSource,
-  ConfigError,
-  EM_RUNTIME_HEALTH_PATH,
-  RawConfig,
-  SNAPSHOT_FORMATS,
-  SnapshotFormat,
-  TIERS,
-  Tier,
-  ValidationContext,
-  ValidationResult,
-} from "./schema";
+import { ChartSource, ConfigError, RawConfig, ValidationContext, ValidationResult } from "./schema";
 
 /** Validates the raw stack config into a RunbookConfig, or throws ConfigError listing every problem. */
 export function validateConfig(raw: RawConfig, ctx: ValidationContext): ValidationResult {
-  const r = new Reader(raw.values, ctx.project);
-  r.problems.push(...raw.parseErrors);
+  const secrets = {
+    pgDsn: raw.pgDsn,
+    registryPassword: raw.registryPassword,
+    redisUrl: raw.redisUrl,
+    chartRegistryPassword: raw.chartRegistryPassword,
+  };
+  const parsed = parseKeys({ ...raw.values, ...secrets }, ctx.project);
+  const keys = parsed.values;
+  const r = new Reader(ctx.project, keysSet({ ...raw.values, ...secrets }));
+  r.problems.push(...raw.parseErrors, ...parsed.problems);
 
-  const application = r.oneOf("application", APPLICATIONS, "alexandria-ee") as Application;
-  const namespace = r.requiredString("namespace", "alexandria");
+  const profile = profileFor(keys.application);
+  const namespace = keys.namespace;
   const namespaceProblem = namespace === undefined ? undefined : namespaceNameProblem(namespace);
   if (namespaceProblem !== undefined) r.problem("namespace", `'${namespace}' ${namespaceProblem}`);
-  const releaseName = r.string("releaseName") ?? application;
+  const releaseName = keys.releaseName ?? profile.defaultReleaseName;
   const releaseProblem = releaseNameProblem(releaseName);
   if (releaseProblem !== undefined) r.problem("releaseName", `'${releaseName}' ${releaseProblem}`);
-  const tier = r.oneOf("tier", TIERS);
-  const isProtected = r.boolean("protected", false);
-  const chart = validateChart(r, ctx);
-  const valuesFiles = validateValuesFiles(r, ctx, chart, tier);
-  const siteValues = readSiteValues(r, raw);
-  const images = validateImages(r, ctx, application, isProtected, valuesFiles);
-  const registryUsername = r.string("registryUsername");
-  const registryInsecure = r.boolean("registryInsecure", false);
-  const baseUrl = validateBaseUrl(r);
-  const dsnSecret = validateDsnSecret(r, raw);
-
-  const snapshotFormat = r.oneOf("snapshotFormat", SNAPSHOT_FORMATS, "directory") as SnapshotFormat;
-  const snapshotJobs = r.integer("snapshotJobs", 2, 1, 64) as number;
-  const timeoutSeconds = r.integer("helmTimeoutSeconds", 600, 30, 86_400) as number;
-  const maxHistory = r.integer("maxHistory", 10, 0, 1000) as number;
-  if (maxHistory !== 0 && maxHistory < 3) {
-    r.problem(
-      "maxHistory",
-      `${maxHistory} revisions leave no room to roll back through a failed upgrade; use at least 3 (0 = unlimited)`,
-    );
-  }
-  const acknowledgeUpgrade = r.string("acknowledgeUpgrade");
-  const readyTimeoutSeconds = r.integer("readyTimeoutSeconds", 300, 1, 3600) as number;
-  const licenseWarnDays = r.integer("licenseWarnDays", 30, 0, 3650) as number;
-  // 0 (Pulumi.yaml's default) leaves the bound to the license's own seat count.
-  const maxSeats = r.integer("maxSeats", 0, 0, 10_000_000) || undefined;
-  const logLines = r.integer("logLines", 50, 0, 10_000) as number;
-  const snapshotCompression = r.integer("snapshotCompression", 1, 0, 9) as number;
-  const snapshotDir = r.string("snapshotDir") ?? path.join("snapshots", ctx.stack);
-  const backupSecrets = validateBackupSecrets(r, application);
-  const createNamespace = r.boolean("createNamespace", false);
-  const adoptExistingRelease = r.boolean("adoptExistingRelease", false);
-  const retainOnDelete = r.boolean("retainOnDelete", false);
-  const autoRollback = r.boolean("autoRollback", true);
-  const destructive = r.boolean("destructive", false);
-  const allowUnverifiedDatabaseTls = r.string("allowUnverifiedDatabaseTls");
-  const kubeContext = r.string("kubeContext");
-  const promoteFrom = r.string("promoteFrom");
-  if (promoteFrom !== undefined) {
-    const problem = stackNameProblem(promoteFrom, ctx.stack);
+  // A tier the profile has no use for is refused by crossCheck; it is not read.
+  const tier = profile.tier === "required" ? keys.tier : undefined;
+  const chart = validateChart(r, keys, ctx);
+  const valuesFiles = validateValuesFiles(r, keys, ctx, chart, tier, profile);
+  const images = validateImages(r, keys, ctx, profile, keys.protected, valuesFiles);
+  const baseUrl = validateBaseUrl(r, keys);
+  const dsnSecret = validateDsnSecret(r, keys, raw);
+  const backupSecrets = validateBackupSecrets(r, keys, profile);
+  if (keys.promoteFrom !== undefined) {
+    const problem = stackNameProblem(keys.promoteFrom, ctx.stack);
     if (problem !== undefined) r.problem("promoteFrom", problem);
   }
-  const promotionOverride = r.string("promotionOverride");
-  const promotionOverrideReason = r.string("promotionOverrideReason");
-  const schemaVersionQuery = r.string("schemaVersionQuery");
-
-  crossCheck(r, raw, {
-    isProtected,
-    registryUsername,
-    registryInsecure,
-    baseUrl,
-    snapshotFormat,
-    snapshotJobs,
-    acknowledgeUpgrade,
-    apiTag: images.tags.api,
-    chartVersion: chart?.version,
-    promoteFrom,
-    promotionOverride,
-    promotionOverrideReason,
-  });
+  crossCheck(r, raw, { keys, profile, chart, baseUrl, apiTag: images.tags.api });
   if (r.problems.length > 0) throw new ConfigError(r.problems);
 
+  const { promotionOverride, promotionOverrideReason } = keys;
   return {
     warnings: r.warnings,
     config: {
       project: ctx.project,
       stack: ctx.stack,
-      application,
+      application: profile.application,
+      profile,
       namespace: namespace as string,
       releaseName,
       chart: chart as ChartSource,
-      tier: tier as Tier,
+      tier,
+      chartRegistry:
+        keys.chartRegistryUsername === undefined || raw.chartRegistryPassword === undefined
+          ? undefined
+          : { username: keys.chartRegistryUsername, password: raw.chartRegistryPassword },
       valuesFiles,
-      siteValues,
+      siteValues: keys.siteValues ?? {},
       imageTags: images.tags,
       imageRepositories: images.repositories,
-      registryInsecure,
-      registryUsername,
+      registryInsecure: keys.registryInsecure,
+      registryUsername: keys.registryUsername,
       registryPassword: raw.registryPassword,
       baseUrl: baseUrl.text as string,
       dsnSecret,
       pgDsn: raw.pgDsn,
-      schemaVersionQuery,
+      schemaVersionQuery: keys.schemaVersionQuery,
       snapshot: {
-        dir: snapshotDir,
-        format: snapshotFormat,
-        jobs: snapshotJobs,
-        compression: snapshotCompression,
+        scope: keys.snapshotScope ?? profile.snapshotScope,
+        dir: keys.snapshotDir ?? path.join("snapshots", ctx.stack),
+        format: keys.snapshotFormat,
+        jobs: keys.snapshotJobs,
+        compression: keys.snapshotCompression,
         secrets: backupSecrets,
         redisUrl: raw.redisUrl,
       },
-      helm: { timeoutSeconds, maxHistory, createNamespace, adoptExistingRelease, retainOnDelete, autoRollback },
-      verification: {
-        readyTimeoutSeconds,
-        licenseWarnDays,
-        maxSeats,
-        logLines,
-        healthPath: application === "em-runtime" ? EM_RUNTIME_HEALTH_PATH : undefined,
+      helm: {
+        timeoutSeconds: keys.helmTimeoutSeconds,
+        maxHistory: keys.maxHistory,
+        createNamespace: keys.createNamespace,
+        adoptExistingRelease: keys.adoptExistingRelease,
+        retainOnDelete: keys.retainOnDelete,
+        autoRollback: keys.autoRollback,
       },
-      gate: { protected: isProtected, acknowledgeUpgrade, destructive, allowUnverifiedDatabaseTls },
+      verification: {
+        readyTimeoutSeconds: keys.readyTimeoutSeconds,
+        licenseWarnDays: keys.licenseWarnDays,
+        // 0 (Pulumi.yaml's default) leaves the bound to the license's own seat count.
+        maxSeats: keys.maxSeats || undefined,
+        logLines: keys.logLines,
+        healthPath: profile.health.kind === "path" ? profile.health.path : undefined,
+      },
+      gate: {
+        protected: keys.protected,
+        acknowledgeUpgrade: keys.acknowledgeUpgrade,
+        destructive: keys.destructive,
+        allowUnverifiedDatabaseTls: keys.allowUnverifiedDatabaseTls,
+      },
       promotion: {
-        from: promoteFrom,
+        from: keys.promoteFrom,
         override:
           promotionOverride === undefined || promotionOverrideReason === undefined
             ? undefined
             : { target: promotionOverride, reason: promotionOverrideReason },
       },
-      kubeContext,
+      kubeContext: keys.kubeContext,
     },
   };
 }
@@ -160,15 +132,4 @@ function stackNameProblem(name: string, stack: string): string | undefined {
     return `'${name}' is this stack; name the lower stack it promotes from (prod from staging, staging from dev)`;
   }
   return undefined;
-}
-
-/** Inline site values: an object merged over the values files. */
-function readSiteValues(r: Reader, raw: RawConfig): Record<string, unknown> {
-  const value = raw.values.siteValues;
-  if (value === undefined) return {};
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    r.problem("siteValues", "must be an object of Helm values");
-    return {};
-  }
-  return value as Record<string, unknown>;
 }
