@@ -12,6 +12,12 @@ export interface TieredReleaseArgs {
   readonly releaseName: string;
   /** The chart: a local directory, or a repository/OCI chart at a pinned version. No default. */
   readonly chart: ChartSource;
+  /**
+   * The chart as the program pulled it (an oci:// chart whose registry wants credentials, which the provider
+   * cannot pass: see components/chartPull.ts): the archive the Release installs from, relative to the project.
+   * The version stays pinned. Default: the provider finds or pulls `chart` itself.
+   */
+  readonly chartArchive?: string;
   /** The license tier, recorded in the release's description. Default: none (an application without tiers). */
   readonly tier?: Tier;
   /** Values files merged in order, later winning: base → tier → site. No default. */
@@ -84,7 +90,7 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
   return {
     name: args.releaseName,
     namespace: args.namespace,
-    chart: chart.kind === "local" ? chart.path : chart.chart,
+    chart: args.chartArchive ?? (chart.kind === "local" ? chart.path : chart.chart),
     version: chart.version,
     repositoryOpts:
       chart.kind === "repository" && chart.repository !== undefined ? { repo: chart.repository } : undefined,
