@@ -4,11 +4,17 @@ import * as random from "@pulumi/random";
 import type { ReleaseGuard } from "../src/lib/release/guard";
 import { ignoredWhileInSync } from "./guardKeys";
 import { flagEnvName, parseRunbookJson, runbookInvocation } from "./runbookCli";
-import type { SnapshotFormat } from "../src/lib/config/schema";
+import type { SnapshotFormat, SnapshotScope } from "../src/lib/config/schema";
 
 export interface PostgresSnapshotArgs {
   /** The target versions (image tags, chart version, tier): a new snapshot is taken when any changes. No default. */
   readonly targetVersions: Readonly<Record<string, string>>;
+  /**
+   * `database`: pg_dump of the DSN's database (`runbook snapshot`); `server`: the roles and every database of
+   * the DSN's server, as the guide's pg_dumpall (`runbook snapshot --all-databases`, directory format, which
+   * takes neither schemaVersionQuery, kubeSecrets nor redisUrl). Default "database".
+   */
+  readonly scope?: SnapshotScope;
   /** Directory the dumps go to, relative to the project or absolute. No default. */
   readonly dir: string;
   /** pg_dump format. Default "directory". */
@@ -114,6 +120,14 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
     if (args.pgDsn === undefined && args.dsnSecretRef === undefined) {
       throw new Error(`PostgresSnapshot ${name}: pass pgDsn or dsnSecretRef so the snapshot can reach the database`);
     }
+    const scope = args.scope ?? "database";
+    const refused = scope === "server" ? serverSnapshotRefuses(args) : [];
+    if (refused.length > 0) {
+      throw new Error(
+        `PostgresSnapshot ${name}: a server snapshot dumps every database in directory format and reads each ` +
+          `one's schema from its alembic_version; it takes no ${refused.join(", ")}`,
+      );
+    }
     super("release-runbook:db:PostgresSnapshot", name, {}, opts);
     const id = new random.RandomId(
       `${name}-id`,
@@ -125,35 +139,10 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
       },
     );
     this.snapshotName = pulumi.interpolate`${args.namePrefix}-${id.hex}`;
-    const invocation = runbookInvocation(
-      "snapshot",
-      {
-        "out-dir": args.dir,
-        format: args.format ?? "directory",
-        // pg_dump writes the custom format serially: --jobs is for directories only.
-        jobs: (args.format ?? "directory") === "directory" ? String(args.jobs ?? 2) : undefined,
-        compress: String(args.compression ?? 1),
-        name: this.snapshotName,
-        "schema-version-query": args.schemaVersionQuery,
-        "kube-secrets":
-          args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0
-            ? undefined
-            : args.kubeSecrets.names.join(","),
-        "kube-namespace":
-          args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0
-            ? undefined
-            : args.kubeSecrets.namespace,
-        "context-json":
-          args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
-      },
-      args.protected ? ["protected"] : [],
-      {
-        PG_DSN: args.pgDsn,
-        RUNBOOK_DSN_SECRET: args.dsnSecretRef,
-        RUNBOOK_KUBE_CONTEXT: args.kubeContext,
-        RUNBOOK_REDIS_URL: args.redisUrl,
-      },
-    );
+    const invocation =
+      scope === "server"
+        ? serverSnapshotInvocation(args, this.snapshotName)
+        : databaseSnapshotInvocation(args, this.snapshotName);
     const dump = new command.local.Command(
       `${name}-dump`,
       { create: invocation.create, environment: invocation.environment },
@@ -171,4 +160,62 @@ export class PostgresSnapshot extends pulumi.ComponentResource {
     this.sha256 = this.result.sha256;
     this.registerOutputs({ snapshotName: this.snapshotName, result: this.result });
   }
+}
+
+/** `runbook snapshot`: pg_dump of the DSN's database, with the Secrets and Redis dataset saved beside it. */
+function databaseSnapshotInvocation(args: PostgresSnapshotArgs, name: pulumi.Output<string>) {
+  return runbookInvocation(
+    "snapshot",
+    {
+      "out-dir": args.dir,
+      format: args.format ?? "directory",
+      // pg_dump writes the custom format serially: --jobs is for directories only.
+      jobs: (args.format ?? "directory") === "directory" ? String(args.jobs ?? 2) : undefined,
+      compress: String(args.compression ?? 1),
+      name,
+      "schema-version-query": args.schemaVersionQuery,
+      "kube-secrets":
+        args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0
+          ? undefined
+          : args.kubeSecrets.names.join(","),
+      "kube-namespace":
+        args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0 ? undefined : args.kubeSecrets.namespace,
+      "context-json":
+        args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
+    },
+    args.protected ? ["protected"] : [],
+    {
+      PG_DSN: args.pgDsn,
+      RUNBOOK_DSN_SECRET: args.dsnSecretRef,
+      RUNBOOK_KUBE_CONTEXT: args.kubeContext,
+      RUNBOOK_REDIS_URL: args.redisUrl,
+    },
+  );
+}
+
+/** The arguments a server snapshot (`runbook snapshot --all-databases`) does not take. */
+function serverSnapshotRefuses(args: PostgresSnapshotArgs): string[] {
+  return [
+    ...(args.schemaVersionQuery === undefined ? [] : ["schemaVersionQuery"]),
+    ...(args.kubeSecrets === undefined ? [] : ["kubeSecrets"]),
+    ...(args.redisUrl === undefined ? [] : ["redisUrl"]),
+    ...((args.format ?? "directory") === "directory" ? [] : [`format ${args.format}`]),
+  ];
+}
+
+/** `runbook snapshot --all-databases`: the roles and every database of the DSN's server, one directory dump each. */
+function serverSnapshotInvocation(args: PostgresSnapshotArgs, name: pulumi.Output<string>) {
+  return runbookInvocation(
+    "snapshot",
+    {
+      "out-dir": args.dir,
+      jobs: String(args.jobs ?? 2),
+      compress: String(args.compression ?? 1),
+      name,
+      "context-json":
+        args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
+    },
+    ["all-databases", ...(args.protected ? ["protected"] : [])],
+    { PG_DSN: args.pgDsn, RUNBOOK_DSN_SECRET: args.dsnSecretRef, RUNBOOK_KUBE_CONTEXT: args.kubeContext },
+  );
 }

@@ -9,8 +9,16 @@ export interface PreflightArgs {
   readonly namespace: string;
   /** Helm release name. No default. */
   readonly releaseName: string;
-  /** Target image per component, `repository:tag`, each checked in the registry. No default. */
+  /**
+   * Target image per component, `repository:tag`, each checked in the registry. No default; may be empty
+   * only with gateChartVersion (the chart version pins the images).
+   */
   readonly images: Readonly<Record<string, string>>;
+  /**
+   * The target chart version, when the profile's minor-version gate compares chart versions (em-runtime).
+   * Default: the gate compares api tags.
+   */
+  readonly gateChartVersion?: string;
   /** Allow plain http to a non-loopback registry. Default false. */
   readonly registryInsecure?: boolean;
   /** Registry user for basic or token auth. Default: anonymous. */
@@ -71,7 +79,8 @@ export function preflightInvocation(args: PreflightArgs) {
     {
       namespace: args.namespace,
       release: args.releaseName,
-      images: imagesArgument(args.images),
+      images: Object.keys(args.images).length === 0 ? undefined : imagesArgument(args.images),
+      "chart-version": args.gateChartVersion,
       "dsn-secret": args.dsnSecret === undefined ? undefined : `${args.dsnSecret.name}/${args.dsnSecret.key}`,
       "schema-version-query": args.schemaVersionQuery,
       acknowledge: args.acknowledgeUpgrade,
@@ -114,8 +123,11 @@ export class Preflight extends pulumi.ComponentResource {
   public readonly firstInstall: pulumi.Output<boolean>;
 
   constructor(name: string, args: PreflightArgs, opts?: pulumi.ComponentResourceOptions) {
-    if (Object.keys(args.images).length === 0) {
-      throw new Error(`Preflight ${name}: images is empty; pass at least one component's target image`);
+    if (Object.keys(args.images).length === 0 && args.gateChartVersion === undefined) {
+      throw new Error(
+        `Preflight ${name}: images is empty; pass at least one component's target image, or gateChartVersion ` +
+          "when the chart version pins the images",
+      );
     }
     super("release-runbook:checks:Preflight", name, {}, opts);
     const invocation = preflightInvocation(args);

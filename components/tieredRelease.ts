@@ -18,6 +18,12 @@ export interface TieredReleaseArgs {
    * The version stays pinned. Default: the provider finds or pulls `chart` itself.
    */
   readonly chartArchive?: string;
+  /**
+   * Credentials of the chart's registry (config chartRegistryUsername/Password), for an https:// chart
+   * repository, where the provider passes them to helm. An oci:// chart's registry ignores them there: it is
+   * pulled by the program and given as chartArchive. Default: anonymous.
+   */
+  readonly chartRegistry?: { readonly username: string; readonly password: pulumi.Input<string> };
   /** The license tier, recorded in the release's description. Default: none (an application without tiers). */
   readonly tier?: Tier;
   /** Values files merged in order, later winning: base → tier → site. No default. */
@@ -92,8 +98,8 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
     namespace: args.namespace,
     chart: args.chartArchive ?? (chart.kind === "local" ? chart.path : chart.chart),
     version: chart.version,
-    repositoryOpts:
-      chart.kind === "repository" && chart.repository !== undefined ? { repo: chart.repository } : undefined,
+    // A pulled archive is a local chart: no repository, and no credentials in the Release's inputs.
+    repositoryOpts: args.chartArchive === undefined ? repositoryOptions(args) : undefined,
     valueYamlFiles: args.valuesFiles.map((file) => new pulumi.asset.FileAsset(file)),
     values: releaseValues(args.siteValues ?? {}, args.imageTags),
     atomic: true,
@@ -107,14 +113,28 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
   };
 }
 
+/** Where the chart is pulled from and with which credentials; undefined for a chart that needs neither. */
+function repositoryOptions(args: TieredReleaseArgs): k8s.types.input.helm.v3.RepositoryOpts | undefined {
+  const { chart, chartRegistry } = args;
+  if (chart.kind !== "repository") return undefined;
+  if (chart.repository === undefined && chartRegistry === undefined) return undefined;
+  return {
+    ...(chart.repository === undefined ? {} : { repo: chart.repository }),
+    ...(chartRegistry === undefined
+      ? {}
+      : { username: chartRegistry.username, password: pulumi.secret(chartRegistry.password) }),
+  };
+}
+
 function releaseDescriptionOf(args: TieredReleaseArgs): string {
+  const tags = Object.entries(args.imageTags)
+    .map(([c, t]) => `${c}=${t}`)
+    .join(" ");
   const description =
     args.description ??
-    `release-runbook: ${args.tier === undefined ? `chart ${args.chart.version}` : `tier ${args.tier}`}, ${Object.entries(
-      args.imageTags,
-    )
-      .map(([c, t]) => `${c}=${t}`)
-      .join(" ")}`;
+    (args.tier === undefined
+      ? `release-runbook: chart ${args.chart.version}${tags === "" ? "" : `, ${tags}`}`
+      : `release-runbook: tier ${args.tier}, ${tags}`);
   return args.descriptionNote === undefined ? description : withNote(description, args.descriptionNote);
 }
 

@@ -73,6 +73,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         namespace: c.namespace,
         releaseName: c.releaseName,
         images,
+        gateChartVersion: c.profile.versionSource === "chart-version" ? c.chart.version : undefined,
         registryInsecure: c.registryInsecure,
         registryUsername: c.registryUsername,
         registryPassword: c.registryPassword,
@@ -90,10 +91,14 @@ export class UpgradePipeline extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // A server snapshot (every database, as em-runtime's pg_dumpall) records each database's alembic_version
+    // itself and does not save Secrets or Redis yet (config validation warns when they are configured).
+    const server = c.snapshot.scope === "server";
     this.snapshot = new PostgresSnapshot(
       `${name}-snapshot`,
       {
         targetVersions: targetVersions(c),
+        scope: c.snapshot.scope,
         dir: c.snapshot.dir,
         format: c.snapshot.format,
         jobs: c.snapshot.jobs,
@@ -102,10 +107,10 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         pgDsn: c.pgDsn,
         dsnSecretRef,
         kubeContext: c.kubeContext,
-        schemaVersionQuery: c.schemaVersionQuery,
+        schemaVersionQuery: server ? undefined : c.schemaVersionQuery,
         kubeSecrets:
-          c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
-        redisUrl: c.snapshot.redisUrl,
+          server || c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
+        redisUrl: server ? undefined : c.snapshot.redisUrl,
         protected: c.gate.protected,
         context: this.preflight.facts.apply((facts) => ({
           stack: c.stack,
@@ -130,6 +135,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         releaseName: c.releaseName,
         chart: c.chart,
         ...(args.chartArchive === undefined ? {} : { chartArchive: args.chartArchive }),
+        chartRegistry: c.chartRegistry,
         tier: c.tier,
         valuesFiles: c.valuesFiles,
         siteValues: c.siteValues,

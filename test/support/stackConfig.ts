@@ -50,3 +50,28 @@ export function emRuntimeRawValues(overrides: Record<string, unknown> = {}): Rec
     ...overrides,
   };
 }
+
+/** The stacks committed as `Pulumi.<stack>.yaml`. */
+export function committedStacks(): string[] {
+  return fs
+    .readdirSync(PROJECT_DIR)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
+/**
+ * The values the engine hands the program for a committed stack: Pulumi.yaml's default of every key the stack
+ * file does not set (secrets aside: they come as Outputs), then the stack file's own.
+ */
+export function engineValues(stack: string): Record<string, unknown> {
+  const project = YAML.parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
+    config: Record<string, { default?: unknown; secret?: boolean }>;
+  };
+  const values: Record<string, unknown> = {};
+  for (const [key, declared] of Object.entries(project.config)) {
+    if (declared.default === undefined || declared.secret === true) continue;
+    values[key] = typeof declared.default === "object" ? declared.default : String(declared.default);
+  }
+  return { ...values, ...stackFileValues(stack) };
+}

@@ -28,8 +28,7 @@ function assertProblem(values: Record<string, unknown>, key: string, pattern: Re
 
 describe("config by application profile", () => {
   it("em-runtime as its guide runs it: no tier, no tier values file, no image tags", () => {
-    const { config, warnings } = validate(emRuntimeRawValues());
-    assert.deepStrictEqual(warnings, []);
+    const { config } = validate(emRuntimeRawValues());
     assert.strictEqual(config.application, "em-runtime");
     assert.strictEqual(config.profile.application, "em-runtime");
     assert.strictEqual(config.tier, undefined);
@@ -161,6 +160,46 @@ describe("config by application profile", () => {
       warnings.some((w) => /acknowledgeUpgrade: acknowledges 4.8.5 but the target chart version is 4.8.6/.test(w)),
       warnings.join("\n"),
     );
-    assert.deepStrictEqual(validate(emRuntimeRawValues({ acknowledgeUpgrade: "4.8.6" })).warnings, []);
+    assert.ok(
+      !validate(emRuntimeRawValues({ acknowledgeUpgrade: "4.8.6" })).warnings.some((w) => /acknowledge/.test(w)),
+    );
+  });
+
+  it("a server snapshot takes no custom format, and says the Secrets and Redis are not saved with it", () => {
+    assertProblem(
+      emRuntimeRawValues({ snapshotFormat: "custom" }),
+      "snapshotFormat",
+      /directory-format dump per database/,
+    );
+    const { warnings } = validate(emRuntimeRawValues(), { redisUrl: pulumi.secret("redis://:pw@redis:6379") });
+    assert.ok(
+      warnings.some((w) =>
+        /backupSecrets: em-runtime-secrets, infisical-bootstrap-secret are not saved with a server snapshot yet.*kubectl get secret em-runtime-secrets -n em -o yaml/.test(
+          w,
+        ),
+      ),
+      warnings.join("\n"),
+    );
+    assert.ok(warnings.some((w) => /redisUrl: Redis is not saved with a server snapshot yet/.test(w)));
+    assert.ok(!warnings.some((w) => /pw@/.test(w)), "the Redis URL's password reached a warning");
+    // A database snapshot saves them: no warning.
+    assert.deepStrictEqual(validate(emRuntimeRawValues({ snapshotScope: "database" })).warnings, []);
+  });
+});
+
+describe("config keys parsed by the schema", () => {
+  it("reads numbers and booleans given as such like the text Pulumi hands over", () => {
+    const { config } = validate(validRawValues({ snapshotJobs: 4, protected: false, registryInsecure: true }));
+    assert.strictEqual(config.snapshot.jobs, 4);
+    assert.strictEqual(config.registryInsecure, true);
+  });
+
+  it("names the entry of an object that is not a string", () => {
+    assertProblem(
+      validRawValues({ imageTags: { api: "v1.4.0", orchestrator: 1.4, dashboard: "v1.4.0" } }),
+      "imageTags.orchestrator",
+      /must be a string, got 1.4; quote it in the stack file/,
+    );
+    assertProblem(validRawValues({ imageTags: "v1.4.0" }), "imageTags", /must be an object of component → string/);
   });
 });

@@ -1,8 +1,18 @@
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ValidationResult } from "../../src/lib/config/schema";
 import { validateConfig } from "../../src/lib/config/validate";
-import { emRuntimeRawValues, PROJECT_DIR, rawConfig, stackFileValues, validRawValues } from "../support/stackConfig";
+import {
+  committedStacks,
+  emRuntimeRawValues,
+  engineValues,
+  PROJECT_DIR,
+  rawConfig,
+  stackFileValues,
+  validRawValues,
+} from "../support/stackConfig";
 
 const ctx = { project: "release-runbook", stack: "unit", projectDir: PROJECT_DIR };
 
@@ -291,6 +301,21 @@ describe("config validation", () => {
     assert.ok(alone.warnings.some((w) => /promotionOverride: has no effect without promoteFrom/.test(w)));
   });
 
+  it("every committed Pulumi.<stack>.yaml is valid as the engine hands it over (with Pulumi.yaml's defaults)", () => {
+    const stacks = committedStacks();
+    assert.deepStrictEqual(stacks, ["dev", "em-dev", "em-prod", "em-staging", "local", "prod", "staging"]);
+    for (const stack of stacks) {
+      // The operator sets the chart registry's password with `pulumi config set --secret`; it is never committed.
+      const values = engineValues(stack);
+      const extra = !values.chartRegistryUsername ? {} : { chartRegistryPassword: pulumi.secret("set with --secret") };
+      try {
+        validateConfig(rawConfig(values, extra), { ...ctx, stack });
+      } catch (err) {
+        assert.fail(`Pulumi.${stack}.yaml: ${(err as Error).message}`);
+      }
+    }
+  });
+
   for (const stack of ["dev", "staging", "prod"]) {
     it(`the committed Pulumi.${stack}.yaml is valid`, () => {
       const { config } = validateConfig(rawConfig(stackFileValues(stack)), { ...ctx, stack });
@@ -300,6 +325,44 @@ describe("config validation", () => {
       assert.strictEqual(config.chart.kind, "repository");
       assert.strictEqual(config.chart.version, "1.4.2");
       assert.ok(config.valuesFiles.some((f) => f.endsWith(`values-${config.tier}.yaml`)));
+    });
+  }
+
+  for (const stack of ["em-dev", "em-staging", "em-prod"]) {
+    it(`the committed Pulumi.${stack}.yaml runs em-runtime as its guide: OCI chart, pinned version, one values file`, () => {
+      const values = engineValues(stack);
+      // Without the chart registry's password, which is never committed, the stack says how to set it.
+      assert.throws(
+        () => validateConfig(rawConfig(values), { ...ctx, stack }),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          err.problems.length === 1 &&
+          /chartRegistryPassword: .*pulumi config set --secret chartRegistryPassword/.test(err.problems[0]),
+      );
+      const { config } = validateConfig(rawConfig(values, { chartRegistryPassword: pulumi.secret("pat") }), {
+        ...ctx,
+        stack,
+      });
+      assert.strictEqual(config.application, "em-runtime");
+      assert.strictEqual(config.tier, undefined);
+      assert.deepStrictEqual(config.imageTags, {});
+      assert.deepStrictEqual(config.chart, {
+        kind: "repository",
+        chart: "oci://ghcr.io/emergenceai/charts/em-runtime",
+        repository: undefined,
+        version: "4.8.6",
+      });
+      assert.deepStrictEqual(config.valuesFiles, [`deploy/${stack}/values.yaml`]);
+      assert.strictEqual(config.snapshot.scope, "server");
+      assert.strictEqual(config.verification.healthPath, "/api/governance/health");
+      assert.strictEqual(config.gate.protected, stack === "em-prod");
+      assert.strictEqual(
+        config.promotion.from,
+        { "em-dev": undefined, "em-staging": "em-dev", "em-prod": "em-staging" }[stack],
+      );
+      const file = fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8");
+      assert.match(file, /pulumi config set --secret chartRegistryPassword/);
+      assert.ok(!/secure:|ghp_|password:/i.test(file.replace(/^#.*$/gm, "")), `a secret in Pulumi.${stack}.yaml`);
     });
   }
 

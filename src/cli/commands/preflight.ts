@@ -11,6 +11,7 @@ import { tagProblem } from "../../lib/release/image-tags";
 import { optionalString } from "../flags";
 
 const HELP = `usage: runbook preflight --namespace NS --release NAME --image COMPONENT=IMAGE... [options]
+       runbook preflight --namespace NS --release NAME --chart-version VERSION [--image COMPONENT=IMAGE]... [options]
 
 Refuses an upgrade unless every check passes. Every check runs and is reported (name, ok, skipped, detail);
 the command fails (exit 1) if any failed.
@@ -25,7 +26,8 @@ Checks:
                       protected stack the DSN must have sslmode=verify-full (anything weaker accepts a
                       certificate that does not prove the host) unless --allow-unverified-database-tls
   minor-version-gate  in a protected stack, crossing a minor version of api (or --destructive) needs
-                      --acknowledge equal to the exact target api tag (config ${ACKNOWLEDGE_CONFIG_KEY})
+                      --acknowledge equal to the exact target api tag (config ${ACKNOWLEDGE_CONFIG_KEY});
+                      with --chart-version, of the chart version instead
 
 Options:
   --namespace NS                 the release's namespace (required unless --skip-cluster)
@@ -34,6 +36,9 @@ Options:
   --image COMPONENT=IMAGE        a target image, e.g. api=us-docker.pkg.dev/proj/repo/api:v1.2.3;
                                  repeatable
   --images LIST                  the same as a comma list: "api=REF,orchestrator=REF,dashboard=REF"
+  --chart-version VERSION        the target chart version, for an application whose chart version pins its
+                                 images (em-runtime): the minor-version gate compares it with the live
+                                 release's chart version instead of api tags, and no image is required
   --registry-insecure            allow plain HTTP to registries that are not on loopback
                                  (alias --insecure-registry)
   --dsn-secret NAME/KEY          the Secret (and key) in the namespace that holds the DSN; the database
@@ -42,7 +47,8 @@ Options:
   --schema-version-query SQL     a read-only SELECT whose first column is the schema/migration version
   --protected                    a protected stack: tags must be semver (v1.2.3) or sha256: digests,
                                  and the minor-version gate applies
-  --acknowledge TAG              the target api tag the operator acknowledged
+  --acknowledge TAG              the target api tag (with --chart-version: the chart version) the operator
+                                 acknowledged
   --destructive                  the release is flagged destructive (needs --acknowledge when protected)
   --allow-unverified-database-tls REASON
                                  why this protected stack may connect with an sslmode weaker than
@@ -79,6 +85,7 @@ export const preflightCommand: CliCommand = {
     context: { type: "string" },
     image: { type: "string", multiple: true },
     images: { type: "string" },
+    "chart-version": { type: "string" },
     "registry-insecure": { type: "boolean" },
     "insecure-registry": { type: "boolean" },
     "dsn-secret": { type: "string" },
@@ -126,7 +133,8 @@ const COMPONENT = /^[a-z][a-z0-9-]*$/;
 function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): PreflightOptions {
   const protectedStack = values.protected === true;
   const skipCluster = values["skip-cluster"] === true;
-  const images = parseImages(values, protectedStack);
+  const gateChartVersion = optionalString(values, "chart-version");
+  const images = parseImages(values, protectedStack, gateChartVersion !== undefined);
 
   const namespace = optionalString(values, "namespace");
   const release = optionalString(values, "release");
@@ -178,6 +186,7 @@ function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Pre
     ...(envDsn === undefined ? {} : { envDsn }),
     ...(schemaVersionQuery === undefined ? {} : { schemaVersionQuery }),
     protectedStack,
+    ...(gateChartVersion === undefined ? {} : { gateChartVersion }),
     destructive: values.destructive === true,
     ...(acknowledge === undefined ? {} : { acknowledge }),
     ...(allowUnverifiedDatabaseTls === undefined ? {} : { allowUnverifiedDatabaseTls }),
@@ -187,16 +196,17 @@ function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Pre
 }
 
 /** --image COMPONENT=REF (repeatable) and --images "a=REF,b=REF", validated as a whole. */
-function parseImages(values: ParsedValues, protectedStack: boolean): PreflightImage[] {
+function parseImages(values: ParsedValues, protectedStack: boolean, chartPinsImages: boolean): PreflightImage[] {
   const pairs: { flag: string; text: string }[] = [];
   for (const text of (values.image as string[] | undefined) ?? []) pairs.push({ flag: "--image", text });
   const list = values.images as string | undefined;
   if (list !== undefined) {
     for (const text of list.split(",")) if (text.trim() !== "") pairs.push({ flag: "--images", text });
   }
-  if (pairs.length === 0) {
+  if (pairs.length === 0 && !chartPinsImages) {
     throw new UsageError(
-      'no target images: give --image api=REGISTRY/REPOSITORY:TAG (repeatable) or --images "api=REF,orchestrator=REF"',
+      'no target images: give --image api=REGISTRY/REPOSITORY:TAG (repeatable) or --images "api=REF,orchestrator=REF", ' +
+        "or --chart-version VERSION when the chart version pins the images",
     );
   }
   const images: PreflightImage[] = [];

@@ -57,9 +57,12 @@ function oneOfWithDefault<const T extends readonly [string, ...string[]]>(values
   );
 }
 
+/** A number or boolean given as such (a test, a JSON stack value) reads as the text Pulumi would hand over. */
+const asText = (v: unknown): unknown => (typeof v === "number" || typeof v === "boolean" ? String(v) : unset(v));
+
 function flag(fallback: boolean) {
   return z.preprocess(
-    unset,
+    asText,
     z
       .enum(["true", "false"], { error: (iss) => `'${String(iss.input)}' is not a boolean; set it to true or false` })
       .transform((v) => v === "true")
@@ -70,7 +73,7 @@ function flag(fallback: boolean) {
 function wholeNumber(min: number, max: number, fallback: number) {
   const message = (input: unknown) => `'${String(input)}' must be a whole number from ${min} to ${max}`;
   return z.preprocess(
-    unset,
+    asText,
     z
       .string({ error: (iss) => message(iss.input) })
       .refine((v) => /^-?\d+$/.test(v.trim()) && Number(v) >= min && Number(v) <= max, {

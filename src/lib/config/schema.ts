@@ -11,6 +11,8 @@ import { CONFIG_KEYS, SECRET_KEYS } from "./keys";
 export { SNAPSHOT_FORMATS } from "../snapshot/layout";
 export type { SnapshotFormat } from "../snapshot/layout";
 export { APPLICATIONS, SNAPSHOT_SCOPES, TIERS } from "../profiles";
+// Where these lived before the profiles; the profile (RunbookConfig.profile) is the place to read them from.
+export { ALEXANDRIA_COMPONENTS, EM_RUNTIME_BACKUP_SECRETS, EM_RUNTIME_HEALTH_PATH } from "../profiles";
 export type { Application, Profile, SnapshotScope, Tier } from "../profiles";
 
 /** Where the chart comes from: a local directory, or a repository/OCI chart at a pinned version. */

@@ -9,13 +9,14 @@ import {
   latestRevision,
   previousGoodRevision,
   readHelmHistory,
+  readLatestReleaseRecord,
   readSecretKey,
   runningContainerImage,
 } from "../kube";
 import { redactSecrets } from "../redact";
 import { checkImage, ImageCheck, ImageReference, RegistryClientOptions } from "../registry";
 import { allPassed, CheckResult, fail, pass, skip } from "../check";
-import { evaluateUpgradeGate, RunningApi } from "./upgrade-gate";
+import { evaluateUpgradeGate, RunningApi, RunningVersion } from "./upgrade-gate";
 import { checkSchemaGuard, RecordedSchema } from "./schema-guard";
 import { readSnapshots } from "../rollback/snapshot-records";
 
@@ -36,6 +37,12 @@ export interface PreflightOptions {
   readonly envDsn?: string;
   readonly schemaVersionQuery?: string;
   readonly protectedStack: boolean;
+  /**
+   * The target chart version when the application's profile gates on it (em-runtime, whose chart version
+   * pins every image): the minor-version gate then compares it with the live release's chart version
+   * instead of api tags. Undefined: the gate compares api tags.
+   */
+  readonly gateChartVersion?: string;
   readonly destructive: boolean;
   readonly acknowledge?: string;
   /** Why a protected stack may connect with an sslmode weaker than verify-full; undefined refuses it. */
@@ -63,18 +70,20 @@ const SKIPPED_CLUSTER = "--skip-cluster";
 
 /** Runs every preflight check (none stops the others) and reports them all. */
 export async function runPreflight(options: PreflightOptions): Promise<PreflightReport> {
-  const [images, cluster, database] = await Promise.all([
+  const [images, cluster, database, runningChart] = await Promise.all([
     checkImages(options),
     checkCluster(options),
     checkDatabaseChain(options),
+    options.gateChartVersion === undefined ? undefined : runningChartVersion(options),
   ]);
   const api = options.images.find((i) => i.component === "api");
   const gate = evaluateUpgradeGate({
     protectedStack: options.protectedStack,
     destructive: options.destructive,
     ...(options.acknowledge === undefined ? {} : { acknowledge: options.acknowledge }),
-    ...(api === undefined ? {} : { targetTag: api.ref.tag ?? api.ref.digest }),
-    running: cluster.running,
+    ...(options.gateChartVersion !== undefined && runningChart !== undefined
+      ? { versionOf: "chart" as const, targetTag: options.gateChartVersion, running: runningChart }
+      : { ...(api === undefined ? {} : { targetTag: api.ref.tag ?? api.ref.digest }), running: cluster.running }),
   });
 
   // Details can quote what a library said about a connection; the DSN read from the cluster is a secret too.
@@ -207,6 +216,25 @@ async function runningApi(release: string, target: KubeTarget, env: NodeJS.Proce
     if (image.tag === undefined)
       return { state: "unknown", reason: `the running api image ${image.image} has no tag`, skipped: false };
     return { state: "running", tag: image.tag };
+  } catch (err) {
+    return { state: "unknown", reason: (err as Error).message, skipped: false };
+  }
+}
+
+/** The chart version of the live release (its latest revision's record), for a gate on chart versions. */
+async function runningChartVersion(options: PreflightOptions): Promise<RunningVersion> {
+  const { cluster, env } = options;
+  if (cluster === undefined) {
+    return { state: "unknown", reason: `${SKIPPED_CLUSTER}: the running chart version was not read`, skipped: true };
+  }
+  try {
+    const record = await readLatestReleaseRecord(cluster.release, cluster.target, env);
+    if (record === undefined) return { state: "first-install" };
+    const version = record.chart.metadata.version;
+    if (version === "") {
+      return { state: "unknown", reason: `revision ${record.version} records no chart version`, skipped: false };
+    }
+    return { state: "running", tag: version };
   } catch (err) {
     return { state: "unknown", reason: (err as Error).message, skipped: false };
   }
