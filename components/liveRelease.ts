@@ -8,6 +8,7 @@ import { readLiveSchemaVersion } from "../src/lib/release/live-schema";
 import { redactSecrets } from "../src/lib/redact";
 import { formatDiffSummary, renderedDiff } from "../src/lib/diff";
 import { releaseValues } from "./tieredRelease";
+import { chartRegistryCredentials } from "./chartPull";
 
 /** The target, what serves now, and the guard keys derived from both. */
 export interface LiveObservation {
@@ -95,6 +96,8 @@ async function liveSchemaOf(
  * rendering costs a `helm template`. A failure to render is a warning, never a failed preview.
  */
 async function renderedChangesOf(config: RunbookConfig, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  // An oci:// chart's registry credentials: helm template logs in to a private temporary registry config.
+  const registryCredentials = chartRegistryCredentials(config);
   try {
     const diff = await renderedDiff(
       {
@@ -104,6 +107,7 @@ async function renderedChangesOf(config: RunbookConfig, env: NodeJS.ProcessEnv):
         chart: config.chart,
         valuesFiles: config.valuesFiles,
         values: releaseValues(config.siteValues, config.imageTags),
+        ...(registryCredentials === undefined ? {} : { registryCredentials }),
       },
       env,
     );
@@ -111,7 +115,8 @@ async function renderedChangesOf(config: RunbookConfig, env: NodeJS.ProcessEnv):
     pulumi.log.info(`what Helm will change (runbook diff prints every object's diff):\n${text}`);
     return text;
   } catch (err) {
-    pulumi.log.warn(`the rendered diff is not available: ${redactSecrets((err as Error).message, env)}`);
+    const redactEnv = { ...env, CHART_REGISTRY_PASSWORD: registryCredentials?.password };
+    pulumi.log.warn(`the rendered diff is not available: ${redactSecrets((err as Error).message, redactEnv)}`);
     return undefined;
   }
 }

@@ -15,7 +15,17 @@ export interface TieredReleaseArgs {
   readonly releaseName: string;
   /** The chart: a local directory, or a repository/OCI chart at a pinned version. No default. */
   readonly chart: ChartSource;
-  /** Credentials of the chart's registry (config chartRegistryUsername/Password). Default: anonymous. */
+  /**
+   * The chart as the program pulled it (an oci:// chart whose registry wants credentials, which the provider
+   * cannot pass: see components/chartPull.ts): the archive the Release installs from, relative to the project.
+   * The version stays pinned. Default: the provider finds or pulls `chart` itself.
+   */
+  readonly chartArchive?: string;
+  /**
+   * Credentials of the chart's registry (config chartRegistryUsername/Password), for an https:// chart
+   * repository, where the provider passes them to helm. An oci:// chart's registry ignores them there: it is
+   * pulled by the program and given as chartArchive. Default: anonymous.
+   */
   readonly chartRegistry?: { readonly username: string; readonly password: pulumi.Input<string> };
   /** The license tier, recorded in the release's description. Default: none (an application without tiers). */
   readonly tier?: Tier;
@@ -59,9 +69,10 @@ export function releaseInputs(args: TieredReleaseArgs): k8s.helm.v3.ReleaseArgs 
   return {
     name: args.releaseName,
     namespace: args.namespace,
-    chart: chart.kind === "local" ? chart.path : chart.chart,
+    chart: args.chartArchive ?? (chart.kind === "local" ? chart.path : chart.chart),
     version: chart.version,
-    repositoryOpts: repositoryOptions(args),
+    // A pulled archive is a local chart: no repository, and no credentials in the Release's inputs.
+    repositoryOpts: args.chartArchive === undefined ? repositoryOptions(args) : undefined,
     valueYamlFiles: args.valuesFiles.map((file) => new pulumi.asset.FileAsset(file)),
     values: releaseValues(args.siteValues ?? {}, args.imageTags),
     atomic: true,

@@ -15,6 +15,8 @@ export interface UpgradePipelineArgs {
    * release change, and a drifted release is re-applied. Default: guards keyed to their own inputs only.
    */
   readonly observation?: LiveObservation;
+  /** The chart archive the program pulled (pullReleaseChart), when it had to. Default: none. */
+  readonly chartArchive?: string;
 }
 
 /** `repository:tag`, or `repository@sha256:...` for a digest. */
@@ -143,6 +145,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         namespace: c.namespace,
         releaseName: c.releaseName,
         chart: c.chart,
+        ...(args.chartArchive === undefined ? {} : { chartArchive: args.chartArchive }),
         chartRegistry: c.chartRegistry,
         tier: c.tier,
         valuesFiles: c.valuesFiles,

@@ -11,6 +11,8 @@
 # Environment:
 #   RUNBOOK_E2E_BUILD=1      run test/e2e/toolchain/build.sh first (a failed build fails this script)
 #   RUNBOOK_E2E_KEEP=1       leave the sandbox up afterwards (to look around; down.sh stops it)
+#   RUNBOOK_E2E_EM_RUNTIME=0 a sandbox without em-runtime (default 1: its server, chart and Secrets too, for
+#                            em-runtime.e2e.test.ts; see test/e2e/sandbox/up.sh)
 #   RUNBOOK_TOOLCHAIN_DIR, RUNBOOK_E2E_STATE, ...   see test/e2e/sandbox/lib.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -104,6 +106,7 @@ trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
 log "starting the sandbox"
+export RUNBOOK_E2E_EM_RUNTIME=${RUNBOOK_E2E_EM_RUNTIME:-1}
 if ! SANDBOX_ENV=$(bash "$HERE/sandbox/up.sh" | tail -n 1) || [[ ! -f "$SANDBOX_ENV" ]]; then
   echo "E2E FAILED: test/e2e/sandbox/up.sh failed"
   exit 1

@@ -4,13 +4,21 @@
 #   bash test/services/postgres.sh start|stop|status
 # Idempotent: `start` installs Debian's postgresql when missing, creates the cluster once, starts it when it is
 # not running, (re)creates the roles and waits until the server accepts connections.
+#
+# Environment (defaults: the shared test server):
+#   RUNBOOK_PG_PORT      port on 127.0.0.1 (default 55432)
+#   RUNBOOK_PG_STATE     directory of this server's data, socket and log (default ${RUNBOOK_TEST_STATE:-/tmp/release-runbook-test})
+# A second server, e.g. the e2e sandbox's em-runtime server, whose server-wide snapshots must not see the
+# databases other tests create on the shared one at the same time:
+#   RUNBOOK_PG_PORT=55433 RUNBOOK_PG_STATE=/tmp/release-runbook-test-em bash test/services/postgres.sh start
 set -euo pipefail
 
-STATE_DIR="${RUNBOOK_TEST_STATE:-/tmp/release-runbook-test}"
+STATE_DIR="${RUNBOOK_PG_STATE:-${RUNBOOK_TEST_STATE:-/tmp/release-runbook-test}}"
 DATA_DIR="$STATE_DIR/pg"
 SOCKET_DIR="$STATE_DIR/pg-socket"
 LOG_FILE="$STATE_DIR/pg.log"
-PORT=55432
+PORT="${RUNBOOK_PG_PORT:-55432}"
+[[ "$PORT" =~ ^[0-9]+$ ]] || { echo "postgres.sh: RUNBOOK_PG_PORT must be a port number, got '$PORT'" >&2; exit 2; }
 ADMIN_ROLE=runbook_admin
 ADMIN_PASSWORD=runbook-test-pw
 APP_ROLE=runbook_app

@@ -33,9 +33,12 @@ Options:
   --json                     print one JSON object: {ok, release, namespace, live?, target, changed,
                              summary, byKind, imageChanges, objects: [{key, hook?, change, diff?}]}
 
-Needs helm (v3) on PATH. Chart credentials come from the environment only, never flags: helm's own
-configuration (helm registry login / helm repo add, found through HOME or HELM_REGISTRY_CONFIG,
-HELM_REPOSITORY_CONFIG and the other HELM_* variables) or DOCKER_CONFIG for oci:// charts.
+Needs helm (v3) on PATH. Chart credentials come from the environment only, never flags:
+  CHART_REGISTRY_USERNAME, CHART_REGISTRY_PASSWORD   an oci:// chart's registry login (both, or neither):
+                             helm logs in with --password-stdin to a private temporary registry config
+                             for this one render
+or else helm's own configuration (helm registry login / helm repo add, found through HOME or
+HELM_REGISTRY_CONFIG, HELM_REPOSITORY_CONFIG and the other HELM_* variables) or DOCKER_CONFIG.
 
 Exit codes: 0 the diff was computed (with --exit-code: and there are no changes), 1 it could not be
 (helm or the cluster failed), 2 bad usage, 3 with --exit-code: there are changes.`;
@@ -56,7 +59,7 @@ export const diffCommand: CliCommand = {
     "exit-code": { type: "boolean" },
   },
   async run(values, env): Promise<CommandResult> {
-    const diff = await renderedDiff(diffInputFrom(values), env);
+    const diff = await renderedDiff(diffInputFrom(values, env), env);
     return {
       ok: true,
       json: { ok: true, ...diff },
@@ -66,7 +69,7 @@ export const diffCommand: CliCommand = {
   },
 };
 
-function diffInputFrom(values: ParsedValues): RenderedDiffInput {
+function diffInputFrom(values: ParsedValues, env: NodeJS.ProcessEnv): RenderedDiffInput {
   const release = required(values, "release", "the Helm release name, e.g. --release alexandria-ee");
   const releaseProblem = releaseNameProblem(release);
   if (releaseProblem !== undefined) throw new UsageError(`--release '${release}' ${releaseProblem}`);
@@ -81,7 +84,22 @@ function diffInputFrom(values: ParsedValues): RenderedDiffInput {
     chart: chartFrom(values),
     valuesFiles: valuesFilesFrom(values),
     values: inlineValuesFrom(values),
+    ...chartRegistryCredentialsFrom(env),
   };
+}
+
+/** CHART_REGISTRY_USERNAME and CHART_REGISTRY_PASSWORD, both or neither. */
+function chartRegistryCredentialsFrom(env: NodeJS.ProcessEnv): Pick<RenderedDiffInput, "registryCredentials"> {
+  const username = env.CHART_REGISTRY_USERNAME || undefined;
+  const password = env.CHART_REGISTRY_PASSWORD || undefined;
+  if (username === undefined && password === undefined) return {};
+  if (username === undefined || password === undefined) {
+    throw new UsageError(
+      `${username === undefined ? "CHART_REGISTRY_USERNAME" : "CHART_REGISTRY_PASSWORD"} is not set: ` +
+        "an oci:// chart's registry login needs both CHART_REGISTRY_USERNAME and CHART_REGISTRY_PASSWORD",
+    );
+  }
+  return { registryCredentials: { username, password } };
 }
 
 function chartFrom(values: ParsedValues): ChartSource {

@@ -12,6 +12,7 @@ import { childEnvironment, NETWORK_ENV_VARS } from "../child-env";
 import type { ChartSource } from "../config/schema";
 import { OperationFailed, UsageError } from "../errors";
 import { redactSecrets } from "../redact";
+import { ChartRegistryCredentials, isOciChart, withChartRegistryLogin } from "../helm/chart-registry";
 
 export interface TemplateRequest {
   readonly release: string;
@@ -23,6 +24,11 @@ export interface TemplateRequest {
   readonly values: Readonly<Record<string, unknown>>;
   /** Render as an upgrade (`.Release.IsUpgrade`) rather than a first install. */
   readonly isUpgrade: boolean;
+  /**
+   * Credentials of an `oci://` chart's registry: helm logs in to a private temporary registry config for this
+   * one render (never argv). Default: helm's own login (HELM_REGISTRY_CONFIG, DOCKER_CONFIG).
+   */
+  readonly registryCredentials?: ChartRegistryCredentials;
 }
 
 /**
@@ -37,8 +43,15 @@ const HELM_NEEDS = {
 
 const STDERR_KEEP_BYTES = 8 * 1024;
 
-/** The argv of `helm template`; `inlineValuesFile` holds the inline values. */
-export function helmTemplateArgs(request: TemplateRequest, inlineValuesFile: string): string[] {
+/**
+ * The argv of `helm template`; `inlineValuesFile` holds the inline values, `registryArgs` point helm at an
+ * oci:// chart's registry login (`--registry-config FILE`, `--plain-http` on loopback).
+ */
+export function helmTemplateArgs(
+  request: TemplateRequest,
+  inlineValuesFile: string,
+  registryArgs: readonly string[] = [],
+): string[] {
   const chart = request.chart;
   return [
     "template",
@@ -54,6 +67,7 @@ export function helmTemplateArgs(request: TemplateRequest, inlineValuesFile: str
     inlineValuesFile,
     "--include-crds",
     ...(request.isUpgrade ? ["--is-upgrade"] : []),
+    ...registryArgs,
   ];
 }
 
@@ -63,7 +77,14 @@ export async function renderChart(request: TemplateRequest, env: NodeJS.ProcessE
   try {
     const inlineValuesFile = path.join(dir, "inline-values.yaml");
     fs.writeFileSync(inlineValuesFile, YAML.stringify(request.values), { mode: 0o600 });
-    return await runHelm(helmTemplateArgs(request, inlineValuesFile), env, request);
+    const chart = request.chart;
+    if (chart.kind === "local" || !isOciChart(chart.chart)) {
+      return await runHelm(helmTemplateArgs(request, inlineValuesFile), env, request);
+    }
+    const redactEnv = { ...env, CHART_REGISTRY_PASSWORD: request.registryCredentials?.password };
+    return await withChartRegistryLogin(chart.chart, request.registryCredentials, env, (registryArgs) =>
+      runHelm(helmTemplateArgs(request, inlineValuesFile, registryArgs), redactEnv, request, env),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -87,11 +108,18 @@ export function checkLocalChartVersion(chart: ChartSource): void {
   }
 }
 
-function runHelm(args: string[], env: NodeJS.ProcessEnv, request: TemplateRequest): Promise<string> {
+/** `redactEnv`: the secrets taken out of helm's messages; `childEnv`: what helm's environment is made from. */
+function runHelm(
+  args: string[],
+  redactEnv: NodeJS.ProcessEnv,
+  request: TemplateRequest,
+  childEnv: NodeJS.ProcessEnv = redactEnv,
+): Promise<string> {
   const chartName = request.chart.kind === "local" ? request.chart.path : request.chart.chart;
+  const env = redactEnv;
   return new Promise<string>((resolve, reject) => {
     const child = spawn("helm", args, {
-      env: childEnvironment(env, HELM_NEEDS),
+      env: childEnvironment(childEnv, HELM_NEEDS),
       stdio: ["ignore", "pipe", "pipe"],
       shell: false,
     });

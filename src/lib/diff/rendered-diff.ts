@@ -4,6 +4,7 @@
  * Read-only: renders with `helm template` and reads Helm's release record; nothing is applied.
  */
 import type { ChartSource } from "../config/schema";
+import type { ChartRegistryCredentials } from "../helm/chart-registry";
 import type { KubeTarget } from "../kube";
 import { compareObjects, ObjectDiff } from "./compare";
 import { checkLocalChartVersion, renderChart } from "./helm-template";
@@ -25,6 +26,8 @@ export interface RenderedDiffInput {
   readonly valuesFiles: readonly string[];
   /** Inline values merged over the files (site values with the pinned image tags on top). */
   readonly values: Readonly<Record<string, unknown>>;
+  /** Credentials of an `oci://` chart's registry (a private login for the render). Default: helm's own login. */
+  readonly registryCredentials?: ChartRegistryCredentials;
 }
 
 export interface RenderedDiff {
@@ -60,6 +63,7 @@ export async function renderedDiff(input: RenderedDiffInput, env: NodeJS.Process
       valuesFiles: input.valuesFiles,
       values: input.values,
       isUpgrade: live !== undefined,
+      ...(input.registryCredentials === undefined ? {} : { registryCredentials: input.registryCredentials }),
     },
     env,
   );

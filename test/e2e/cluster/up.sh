@@ -4,7 +4,8 @@
 # toolchain built by test/e2e/toolchain/build.sh (nothing is downloaded), bound to 127.0.0.1, with one
 # fake node. Pods become Ready at once, except pods with a container image ending in ":broken", which stay
 # not Ready forever (so a `helm --wait/--atomic` rollout of them really fails). `kubectl logs <pod> -c api`
-# returns the contents of $STATE/logs/api.log (kwok ClusterLogs).
+# returns the contents of $STATE/logs/api.log (kwok ClusterLogs), and likewise for the containers governance,
+# assets, utils and keycloak of em-runtime's chart ($STATE/logs/<container>.log; container-log.sh appends).
 #
 # Idempotent: a running cluster is reused, a stopped one restarted, a broken one recreated.
 # Prints the kubeconfig path on the last line of stdout (everything else goes to stderr).
@@ -40,7 +41,9 @@ mkdir -p "$STATE/logs"
 STATE=$(cd "$STATE" && pwd)
 KUBECONFIG_PATH="$STATE/kubeconfig"
 API_LOG="$STATE/logs/api.log"
-[[ -f "$API_LOG" ]] || : >"$API_LOG"
+# Containers whose logs `kubectl logs` serves from $STATE/logs/<container>.log (container-log.sh appends).
+LOG_CONTAINERS="api governance assets utils keycloak"
+for c in $LOG_CONTAINERS; do [[ -f "$STATE/logs/$c.log" ]] || : >"$STATE/logs/$c.log"; done
 
 # kwokctl: keep all of its state under $STATE and never let it fetch anything.
 export KWOK_WORKDIR="$STATE/kwok"
@@ -167,20 +170,24 @@ spec:
       phase: Running
       startTime: {{ $now | Quote }}
 EOF
-    cat <<EOF
+    # One log file per container name: Alexandria's api, and em-runtime's services and Keycloak.
+    local container
+    for container in $LOG_CONTAINERS; do
+      cat <<EOF
 ---
 apiVersion: kwok.x-k8s.io/v1alpha1
 kind: ClusterLogs
 metadata:
-  name: api-logs
+  name: $container-logs
 spec:
   selector: {}
   logs:
   - containers:
-    - api
-    logsFile: $API_LOG
+    - $container
+    logsFile: $STATE/logs/$container.log
     follow: true
 EOF
+    done
   } >"$STATE/kwokctl.yaml"
 }
 

@@ -23,5 +23,6 @@ if [[ $ALL == true ]]; then
   bash "$REPO_ROOT/test/services/redis.sh" stop >&2
   bash "$REPO_ROOT/test/services/registry.sh" stop >&2
   bash "$REPO_ROOT/test/services/postgres.sh" stop >&2
+  RUNBOOK_PG_PORT=$EM_PG_PORT RUNBOOK_PG_STATE=$EM_PG_STATE bash "$REPO_ROOT/test/services/postgres.sh" stop >&2
 fi
 log "sandbox is down$([[ $ALL == true ]] && echo ', services stopped too' || echo ' (PostgreSQL, the registries and Redis still run; --all stops them)')"

@@ -185,3 +185,168 @@ reset_fixture_mode() {
   curl -sf --max-time 5 -X POST -H 'Content-Type: application/json' --data-binary "@$FIXTURE_MODE_FILE" \
     "$FIXTURE_URL/__fixture/mode" >/dev/null || die "POST $FIXTURE_URL/__fixture/mode failed (is the fixture running? up.sh starts it)"
 }
+
+# ---- em-runtime (RUNBOOK_E2E_EM_RUNTIME=1) -------------------------------------------------------
+# em-runtime's databases live on a PostgreSQL server of their own: its snapshot is server-wide (pg_dumpall's
+# scope: every database and role), and the shared server on 55432 holds whatever other tests create meanwhile.
+EM_RUNTIME=${RUNBOOK_E2E_EM_RUNTIME:-0}
+EM_PG_PORT=${RUNBOOK_E2E_EM_PG_PORT:-55433}
+EM_PG_STATE=${RUNBOOK_E2E_EM_PG_STATE:-/tmp/release-runbook-test-em}
+EM_NAMESPACE=em-runtime
+EM_RELEASE=em-runtime
+# Keycloak, OpenFGA and Infisical keep their own schemas; the three services run Alembic (alembic_version).
+EM_INFRA_DATABASES=(keycloak openfga infisical)
+EM_SERVICE_DATABASES=(governance assets utils)
+# Each database's owner role has the database's name and the password "<name>-e2e-pw" (test-only).
+EM_CHART_DIR="$REPO_ROOT/test/fixtures/charts/em-runtime"
+# Every version is the same chart packaged with --version/--app-version V; the appVersion pins the images.
+EM_CHART_VERSIONS=(0.9.0 0.10.0 0.11.0)
+# test/services/registry.sh's auth registry and its test-only login.
+CHART_REGISTRY=127.0.0.1:15001
+CHART_REGISTRY_USER=ci
+CHART_REGISTRY_PASSWORD=ci-registry-pw
+EM_CHART="oci://$CHART_REGISTRY/charts/em-runtime"
+EM_IMAGE_REPOSITORIES=(em-runtime/governance em-runtime/assets em-runtime/utils)
+EM_INFRA_IMAGES=(em-runtime/keycloak:26.0 em-runtime/openfga:1.8 em-runtime/postgresql:16 em-runtime/redis:7)
+EM_LOG_CONTAINERS=(governance assets utils keycloak)
+
+start_em_postgres() {
+  RUNBOOK_PG_PORT=$EM_PG_PORT RUNBOOK_PG_STATE=$EM_PG_STATE bash "$REPO_ROOT/test/services/postgres.sh" start >&2
+}
+
+# psql_em DB [psql args...]: psql_admin against em-runtime's server.
+psql_em() {
+  PG_PORT=$EM_PG_PORT psql_admin "$@"
+}
+
+em_db_seeded() {
+  local db
+  for db in "${EM_SERVICE_DATABASES[@]}"; do
+    [[ "$(psql_em "$db" -tAc "SELECT count(*) FROM pg_tables WHERE tablename = 'alembic_version'" 2>/dev/null)" == 1 ]] || return 1
+  done
+  for db in "${EM_INFRA_DATABASES[@]}"; do
+    [[ "$(psql_em postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" == 1 ]] || return 1
+  done
+}
+
+# Drops every database of the server but postgres and the templates (what a restore test may have left
+# too: kept and scratch copies), then creates and seeds em-runtime's six, each owned by its role.
+seed_em_databases() {
+  local db
+  psql_em postgres >/dev/null <<'SQL'
+SELECT format('DROP DATABASE %I WITH (FORCE)', datname) FROM pg_database
+ WHERE datname NOT IN ('postgres', 'template0', 'template1') \gexec
+SQL
+  for db in "${EM_INFRA_DATABASES[@]}" "${EM_SERVICE_DATABASES[@]}"; do
+    psql_em postgres >/dev/null <<SQL
+SELECT format('CREATE ROLE %I', '$db') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$db') \gexec
+ALTER ROLE "$db" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD '$db-e2e-pw';
+CREATE DATABASE "$db" OWNER "$db";
+SQL
+  done
+  for db in "${EM_INFRA_DATABASES[@]}"; do psql_em "$db" -v svc="$db" -f "$SANDBOX_DIR/em-infra-seed.sql" >/dev/null; done
+  for db in "${EM_SERVICE_DATABASES[@]}"; do psql_em "$db" -v svc="$db" -f "$SANDBOX_DIR/em-seed.sql" >/dev/null; done
+}
+
+# ensure_em_databases [--reset]
+ensure_em_databases() {
+  if [[ "${1:-}" == --reset ]] || ! em_db_seeded; then seed_em_databases; fi
+}
+
+# The namespace and the two Secrets the guide backs up, created by the operator before the install:
+# em-runtime-secrets (base-url: the fixture, which stands in for em-runtime's gateway; each service's DSN)
+# and infisical-bootstrap-secret. Values go to kubectl through private files, never argv.
+apply_em_k8s_objects() {
+  local svc dir dsn_files=()
+  kubectl create namespace "$EM_NAMESPACE" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  dir=$(mktemp -d)
+  (
+    umask 077
+    printf '%s' "$FIXTURE_URL" >"$dir/base-url"
+    for svc in "${EM_SERVICE_DATABASES[@]}"; do
+      printf 'postgresql://%s:%s@%s:%s/%s' "$svc" "$svc-e2e-pw" "$PG_HOST" "$EM_PG_PORT" "$svc" >"$dir/$svc-dsn"
+    done
+    printf '%s' 'infisical-e2e-bootstrap-token' >"$dir/token"
+  )
+  for svc in "${EM_SERVICE_DATABASES[@]}"; do dsn_files+=("--from-file=$svc-dsn=$dir/$svc-dsn"); done
+  kubectl create secret generic em-runtime-secrets -n "$EM_NAMESPACE" --from-file=base-url="$dir/base-url" \
+    "${dsn_files[@]}" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  kubectl create secret generic infisical-bootstrap-secret -n "$EM_NAMESPACE" --from-file=token="$dir/token" \
+    --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  rm -rf "$dir"
+}
+
+# The services' startup lines: Alembic finds nothing to apply. The failed-migration mode appends its own.
+write_benign_em_logs() {
+  local svc
+  for svc in "${EM_SERVICE_DATABASES[@]}"; do
+    printf '%s\n' \
+      "em-runtime $svc starting" \
+      "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl." \
+      "INFO  [alembic.runtime.migration] Will assume transactional DDL." \
+      "$svc: migrations up to date" \
+      "Uvicorn running on http://0.0.0.0:8000" |
+      bash "$REPO_ROOT/test/e2e/cluster/container-log.sh" "$svc" --reset
+  done
+  printf '%s\n' 'Keycloak 26.0 on JVM started' 'Listening on: http://0.0.0.0:8080' |
+    bash "$REPO_ROOT/test/e2e/cluster/container-log.sh" keycloak --reset
+}
+
+# helm_chart_login CONFIG: a login to the chart registry in a registry config of its own (the password on stdin).
+helm_chart_login() {
+  printf '%s' "$CHART_REGISTRY_PASSWORD" |
+    helm registry login "$CHART_REGISTRY" --registry-config "$1" --username "$CHART_REGISTRY_USER" --password-stdin --plain-http >/dev/null 2>&1 ||
+    die "helm registry login $CHART_REGISTRY failed (is test/services/registry.sh running?)"
+}
+
+# Packages the em-runtime test chart at every version missing from the auth registry and pushes it there
+# with `helm push`, through a temporary registry config (never the operator's, never argv).
+push_em_charts() {
+  local dir version missing=()
+  dir=$(mktemp -d)
+  chmod 700 "$dir"
+  helm_chart_login "$dir/registry.json"
+  for version in "${EM_CHART_VERSIONS[@]}"; do
+    helm show chart "$EM_CHART" --version "$version" --registry-config "$dir/registry.json" --plain-http >/dev/null 2>&1 ||
+      missing+=("$version")
+  done
+  for version in "${missing[@]}"; do
+    log "helm push em-runtime $version to $EM_CHART"
+    helm package "$EM_CHART_DIR" --version "$version" --app-version "$version" -d "$dir" >/dev/null
+    helm push "$dir/em-runtime-$version.tgz" "oci://$CHART_REGISTRY/charts" --registry-config "$dir/registry.json" --plain-http >/dev/null 2>&1 ||
+      { rm -rf "$dir"; die "helm push em-runtime $version to oci://$CHART_REGISTRY/charts failed"; }
+  done
+  rm -rf "$dir"
+}
+
+# The images the chart's versions name, so that a registry check of them passes (no image build needed).
+push_em_images() {
+  local refs=() repo version ref code
+  for repo in "${EM_IMAGE_REPOSITORIES[@]}"; do
+    for version in "${EM_CHART_VERSIONS[@]}"; do refs+=("$repo:$version"); done
+  done
+  refs+=("${EM_INFRA_IMAGES[@]}")
+  local missing=()
+  for ref in "${refs[@]}"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -I \
+      -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "http://$REGISTRY/v2/${ref%:*}/manifests/${ref##*:}" || true)
+    [[ "$code" == 200 ]] || missing+=("$ref")
+  done
+  [[ ${#missing[@]} -gt 0 ]] || return 0
+  TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register "$SANDBOX_DIR/push-images.ts" "$REGISTRY" "${missing[@]}" >&2
+}
+
+uninstall_em_releases() {
+  local releases rel
+  releases=$(helm list -n "$EM_NAMESPACE" -a -q 2>/dev/null) || return 0
+  for rel in $releases; do
+    log "helm uninstall $rel -n $EM_NAMESPACE"
+    helm uninstall "$rel" -n "$EM_NAMESPACE" --wait --timeout 60s >/dev/null ||
+      kubectl delete secret -n "$EM_NAMESPACE" -l "owner=helm,name=$rel" >/dev/null || true
+  done
+  if [[ -n "$releases" ]]; then
+    kubectl delete deployment --all -n "$EM_NAMESPACE" --wait=false >/dev/null 2>&1 || true
+    kubectl wait --for=delete pod --all -n "$EM_NAMESPACE" --timeout=60s >/dev/null 2>&1 ||
+      die "pods in namespace $EM_NAMESPACE still there after 60s"
+  fi
+}

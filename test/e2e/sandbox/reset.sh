@@ -9,9 +9,18 @@
 #   * replaces the api container log with the benign startup lines.
 # Takes a few seconds. Prints nothing on stdout; exits non-zero when something could not be reset.
 #   bash test/e2e/sandbox/reset.sh
+#   bash test/e2e/sandbox/reset.sh --em-runtime   # em-runtime's instead (a sandbox up with RUNBOOK_E2E_EM_RUNTIME=1):
+#       uninstalls the releases of namespace em-runtime, re-seeds its server's databases (every other database
+#       there is dropped), re-applies its Secrets, the fixture's start mode and the services' benign logs
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+WHAT=alexandria
+case "${1:-}" in
+  "") ;;
+  --em-runtime) WHAT=em-runtime ;;
+  *) echo "usage: bash test/e2e/sandbox/reset.sh [--em-runtime]" >&2; exit 2 ;;
+esac
 
 T0=$EPOCHREALTIME
 [[ -f "$SANDBOX_ENV" ]] || die "no $SANDBOX_ENV: the sandbox is not up (run bash test/e2e/sandbox/up.sh)"
@@ -20,6 +29,18 @@ source "$SANDBOX_ENV"
 FIXTURE_URL=${RUNBOOK_E2E_FIXTURE_URL:-$FIXTURE_URL}
 cd "$REPO_ROOT"
 PSQL=$(find_psql)
+
+if [[ $WHAT == em-runtime ]]; then
+  [[ "${RUNBOOK_E2E_EM_RUNTIME:-}" == 1 ]] ||
+    die "this sandbox has no em-runtime: start it with RUNBOOK_E2E_EM_RUNTIME=1 bash test/e2e/sandbox/up.sh"
+  step em-helm uninstall_em_releases
+  step em-db ensure_em_databases --reset
+  step em-k8s apply_em_k8s_objects
+  step fixture reset_fixture_mode
+  write_benign_em_logs
+  log "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "em-runtime sandbox reset in %.1fs", b - a }')"
+  exit 0
+fi
 
 uninstall_releases() {
   local releases rel

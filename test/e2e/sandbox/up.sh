@@ -9,6 +9,13 @@
 #   * namespace `alexandria` with Secret `alexandria-db` (key `dsn`: the alexandria role's DSN);
 #   * benign startup lines in the log `kubectl logs -c api` serves ($STATE/logs/api.log);
 #   * the Alexandria API fixture on 127.0.0.1:18080 (tier starter, adminExists true);
+#   * with RUNBOOK_E2E_EM_RUNTIME=1 (test/e2e/run.sh sets it), em-runtime as its guide runs it: a PostgreSQL
+#     server of its own on 127.0.0.1:55433 with databases keycloak, openfga, infisical, governance, assets and
+#     utils (each owned by a role of its name; alembic_version in the three services'), the test chart
+#     test/fixtures/charts/em-runtime pushed with `helm push` at 0.9.0, 0.10.0 and 0.11.0 to the auth registry
+#     (oci://127.0.0.1:15001/charts/em-runtime), its images on 127.0.0.1:15000, namespace em-runtime with the
+#     Secrets em-runtime-secrets (base-url: the fixture) and infisical-bootstrap-secret, and benign
+#     governance/assets/utils/keycloak logs;
 # and writes $STATE/sandbox.env (export lines: KUBECONFIG, PATH, PULUMI_HOME, RUNBOOK_E2E_*, ...), whose path
 # is the last (and only) line of stdout; progress goes to stderr.
 #
@@ -45,6 +52,7 @@ start_services() {
   bash "$REPO_ROOT/test/services/postgres.sh" start >&2
   bash "$REPO_ROOT/test/services/registry.sh" start >&2
   bash "$REPO_ROOT/test/services/redis.sh" start >&2
+  if [[ $EM_RUNTIME == 1 ]]; then start_em_postgres; fi
 }
 step services start_services
 
@@ -65,6 +73,11 @@ push_images() {
   TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register "$SANDBOX_DIR/push-images.ts" "$REGISTRY" "${missing[@]}" >&2
 }
 step images push_images
+if [[ $EM_RUNTIME == 1 ]]; then
+  if [[ $FRESH == true ]]; then step em-db ensure_em_databases --reset; else step em-db ensure_em_databases; fi
+  step em-charts push_em_charts
+  step em-images push_em_images
+fi
 
 ensure_fixture() {
   if fixture_running; then
@@ -86,6 +99,10 @@ wait_cluster() {
 step cluster wait_cluster
 step k8s apply_k8s_objects
 if [[ $FRESH == true || ! -s "$API_LOG" ]]; then write_benign_api_log; fi
+if [[ $EM_RUNTIME == 1 ]]; then
+  step em-k8s apply_em_k8s_objects
+  if [[ $FRESH == true || ! -s "$STATE/logs/governance.log" ]]; then write_benign_em_logs; fi
+fi
 
 # ---- sandbox.env ------------------------------------------------------------------------------
 q() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
@@ -112,6 +129,15 @@ write_env() {
       echo "export RUNBOOK_E2E_DB_SECRET=$(q "$DB_SECRET")"
       echo "export RUNBOOK_E2E_REGISTRY=$(q "$REGISTRY")"
       echo "export RUNBOOK_E2E_CHART=$(q "$REPO_ROOT/test/fixtures/charts/alexandria-ee")"
+      if [[ $EM_RUNTIME == 1 ]]; then
+        echo "export RUNBOOK_E2E_EM_RUNTIME='1'"
+        echo "export RUNBOOK_E2E_EM_ADMIN_DSN=$(q "postgres://$PG_ADMIN_USER:$PG_ADMIN_PASSWORD@$PG_HOST:$EM_PG_PORT/postgres")"
+        echo "export RUNBOOK_E2E_EM_NAMESPACE=$(q "$EM_NAMESPACE")"
+        echo "export RUNBOOK_E2E_EM_CHART=$(q "$EM_CHART")"
+        echo "export RUNBOOK_E2E_EM_CHART_VERSIONS=$(q "${EM_CHART_VERSIONS[*]}")"
+        echo "export RUNBOOK_E2E_CHART_REGISTRY_USER=$(q "$CHART_REGISTRY_USER")"
+        echo "export RUNBOOK_E2E_CHART_REGISTRY_PASSWORD=$(q "$CHART_REGISTRY_PASSWORD")"
+      fi
     } >"$tmp"
   )
   mv "$tmp" "$SANDBOX_ENV"
