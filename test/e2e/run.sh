@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The end-to-end suite as CI runs it (.ci/run): when the toolchain of test/e2e/toolchain/build.sh is complete,
-# starts the sandbox (test/e2e/sandbox/up.sh), runs `npm run test:e2e` with sandbox.env in the environment,
-# always tears the sandbox down again (test/e2e/sandbox/down.sh; PostgreSQL and the registries keep running)
-# and exits with the tests' status.
+# starts two sandboxes (test/e2e/sandbox/up.sh: the default one, and a second with em-runtime), runs the e2e
+# suites (what `npm run test:e2e` runs) with each one's sandbox.env in the environment, em-runtime's in the
+# second beside the others in the first, always tears both down again (test/e2e/sandbox/down.sh; PostgreSQL,
+# the registries and Redis keep running) and exits with the tests' status.
 # When the toolchain is incomplete it prints, on stdout,
 #   E2E SKIPPED: <what is missing>; build them with: bash test/e2e/toolchain/build.sh (cold build about N minutes)
 # and exits 0: a skipped suite is reported as skipped, never as passed ("E2E PASSED" is printed only after
@@ -11,8 +12,9 @@
 # Environment:
 #   RUNBOOK_E2E_BUILD=1      run test/e2e/toolchain/build.sh first (a failed build fails this script)
 #   RUNBOOK_E2E_KEEP=1       leave the sandbox up afterwards (to look around; down.sh stops it)
-#   RUNBOOK_E2E_EM_RUNTIME=0 a sandbox without em-runtime (default 1: its server, chart and Secrets too, for
-#                            em-runtime.e2e.test.ts; see test/e2e/sandbox/up.sh)
+#   RUNBOOK_E2E_EM_STATE, RUNBOOK_E2E_EM_PORT_BASE, RUNBOOK_E2E_EM_FIXTURE_PORT   the second sandbox, in which
+#                            em-runtime.e2e.test.ts runs beside the others (default /tmp/release-runbook-e2e-em,
+#                            37400, 18081)
 #   RUNBOOK_TOOLCHAIN_DIR, RUNBOOK_E2E_STATE, ...   see test/e2e/sandbox/lib.sh
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -79,49 +81,84 @@ if [[ ${#PARTS[@]} -gt 0 ]]; then
 fi
 
 # ---- run --------------------------------------------------------------------------------------
+# Two sandboxes side by side, each with its own control plane and fixture: the Alexandria suites in the default
+# one, em-runtime's in a second (its databases are on their own PostgreSQL server already). Each run is mostly
+# waiting on the engine and the API server, so together they take about as long as the longer one alone.
+EM_SANDBOX=(
+  RUNBOOK_E2E_STATE="${RUNBOOK_E2E_EM_STATE:-/tmp/release-runbook-e2e-em}" RUNBOOK_E2E_CLUSTER=runbook-e2e-em
+  RUNBOOK_E2E_PORT_BASE="${RUNBOOK_E2E_EM_PORT_BASE:-37400}" RUNBOOK_E2E_FIXTURE_PORT="${RUNBOOK_E2E_EM_FIXTURE_PORT:-18081}"
+  RUNBOOK_E2E_EM_RUNTIME=1
+)
+EM_SPEC=test/e2e/em-runtime.e2e.test.ts
+ALEXANDRIA_SPECS=()
+for f in test/e2e/*.e2e.test.ts; do [[ $f == "$EM_SPEC" ]] || ALEXANDRIA_SPECS+=("$f"); done
+MOCHA=(npx mocha --no-config -r ts-node/register --extension ts --timeout 900000 --exit)
+EM_LOG=$(mktemp)
+
 # shellcheck disable=SC2317  # (called from the EXIT trap)
 teardown() {
   local rc=$?
   trap - EXIT INT TERM
   if [[ "${RUNBOOK_E2E_KEEP:-}" == 1 ]]; then
-    log "RUNBOOK_E2E_KEEP=1: sandbox left up (bash test/e2e/sandbox/down.sh stops it)"
+    log "RUNBOOK_E2E_KEEP=1: sandboxes left up (bash test/e2e/sandbox/down.sh stops the first; the em-runtime one: ${EM_SANDBOX[*]} bash test/e2e/sandbox/down.sh)"
   else
-    bash "$HERE/sandbox/down.sh" || log "sandbox/down.sh failed"
+    RUNBOOK_E2E_EM_RUNTIME=0 bash "$HERE/sandbox/down.sh" || log "sandbox/down.sh failed"
+    env "${EM_SANDBOX[@]}" bash "$HERE/sandbox/down.sh" || log "sandbox/down.sh (em-runtime) failed"
   fi
+  rm -f "$EM_LOG"
   exit "$rc"
 }
-# On INT/TERM: stop the tests (their whole process group: npm does not get the signal to mocha through
-# `sh -c`), then the EXIT trap tears down.
-TEST_PID=
+# On INT/TERM: stop the tests (their whole process groups), then the EXIT trap tears down.
+TEST_PIDS=()
 # shellcheck disable=SC2317  # (called from the INT/TERM traps)
 on_signal() {
-  if [[ -n "$TEST_PID" ]] && kill -0 "$TEST_PID" 2>/dev/null; then
-    kill -TERM -- "-$TEST_PID" 2>/dev/null || true
-    wait "$TEST_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "${TEST_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM -- "-$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
   exit "$1"
 }
 trap teardown EXIT
 trap 'on_signal 130' INT
 trap 'on_signal 143' TERM
 
+# One after the other: a new sandbox seeds the shared `alexandria` database and pushes the shared images.
+log "starting the em-runtime sandbox"
+if ! EM_ENV=$(env "${EM_SANDBOX[@]}" bash "$HERE/sandbox/up.sh" | tail -n 1) || [[ ! -f "$EM_ENV" ]]; then
+  echo "E2E FAILED: test/e2e/sandbox/up.sh (em-runtime) failed"
+  exit 1
+fi
 log "starting the sandbox"
-export RUNBOOK_E2E_EM_RUNTIME=${RUNBOOK_E2E_EM_RUNTIME:-1}
-if ! SANDBOX_ENV=$(bash "$HERE/sandbox/up.sh" | tail -n 1) || [[ ! -f "$SANDBOX_ENV" ]]; then
+if ! SANDBOX_ENV=$(RUNBOOK_E2E_EM_RUNTIME=0 bash "$HERE/sandbox/up.sh" | tail -n 1) || [[ ! -f "$SANDBOX_ENV" ]]; then
   echo "E2E FAILED: test/e2e/sandbox/up.sh failed"
   exit 1
 fi
-# shellcheck disable=SC1090
-source "$SANDBOX_ENV"
-export RUNBOOK_E2E_SANDBOX_ENV="$SANDBOX_ENV"
 
-log "npm run test:e2e"
-# In the background and waited for, so that a signal reaches the traps at once (not after the tests).
-# setsid: its own process group (TEST_PID is its id), for on_signal.
-setsid npm run test:e2e &
-TEST_PID=$!
+# Each suite in its own process group (setsid; its pid is the group's id, for on_signal), its sandbox's
+# environment sourced in its own shell. em-runtime's output is printed when it ends, after the other's.
+log "em-runtime suite (in the background, output below at the end): $EM_SPEC"
+setsid bash -c 'source "$1" && export RUNBOOK_E2E_SANDBOX_ENV="$1" && shift && exec "$@"' _ "$EM_ENV" \
+  "${MOCHA[@]}" "$EM_SPEC" >"$EM_LOG" 2>&1 &
+EM_PID=$!
+TEST_PIDS+=("$EM_PID")
+log "Alexandria suites: ${ALEXANDRIA_SPECS[*]}"
+setsid bash -c 'source "$1" && export RUNBOOK_E2E_SANDBOX_ENV="$1" && shift && exec "$@"' _ "$SANDBOX_ENV" \
+  "${MOCHA[@]}" "${ALEXANDRIA_SPECS[@]}" &
+TEST_PIDS+=("$!")
 status=0
-wait "$TEST_PID" || status=$?
-TEST_PID=
-if [[ $status -eq 0 ]]; then echo "E2E PASSED"; else echo "E2E FAILED: npm run test:e2e exited with $status"; fi
+wait "$!" || status=$?
+em_status=0
+wait "$EM_PID" || em_status=$?
+TEST_PIDS=()
+log "em-runtime suite output:"
+cat "$EM_LOG"
+if [[ $status -eq 0 && $em_status -eq 0 ]]; then
+  echo "E2E PASSED"
+else
+  echo "E2E FAILED: the Alexandria suites exited with $status, em-runtime's with $em_status"
+  status=1
+fi
 exit "$status"
