@@ -8,14 +8,23 @@
  * that fails because another client's database came or went during it is repeated (at most twice). Runs alternate in ABBA order and the
  * median of five is reported; `sync` runs (untimed) before each run so that neither pays for the other's
  * dirty pages. Each command's own CPU time (its processes, not the server's backends) is shown next to its wall
- * time: on a busy machine it tells what the command costs apart from the wait for a core. The last lines are `server snapshot/pg_dumpall time ratio: R` and
- * `server snapshot/pg_dumpall size ratio: S`.
+ * time: on a busy machine it tells what the command costs apart from the wait for a core.
+ *
+ * Then the way back, onto an empty second cluster (bench/support/scratch-server.ts; the databases and roles
+ * must not exist, as on a server rebuilt after a loss): the guide's `psql -f backup-pre-upgrade.sql` replay of the
+ * last pg_dumpall file against `runbook restore --snapshot <last server snapshot> --yes` (parallel pg_restore of
+ * each database, with the runbook's safety: roles, pre-restore snapshot, scratch-then-swap, journals), the
+ * server wiped and `sync` run before each, ABBA order, median of three. The last lines are
+ * `server snapshot/pg_dumpall time ratio: R`, `server snapshot/pg_dumpall size ratio: S` and
+ * `restore/psql replay time ratio: T`.
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { Client } from "pg";
 import { ADMIN, PG_HOST, PG_PORT, REPO_ROOT, buildCli, dsnFor, requirePostgres } from "../test/support/postgres";
 import { GB, GeneratedDatabase, connect, ensureDatabase } from "./support/generated-database";
+import { removeScratchServer, startScratchServer, wipeScratchServer } from "./support/scratch-server";
 import { Timed, baseEnv, fresh, median, mib, timed } from "./support/timing";
 
 const PREFIX = "runbook_bench_srv_";
@@ -31,6 +40,7 @@ const SERVER: readonly (GeneratedDatabase & { alembic?: string })[] = [
 const JOBS = 2;
 const COMPRESS = 1;
 const RUNS = 5;
+const RESTORE_RUNS = 3;
 const ATTEMPTS = 3;
 const WORK_DIR = path.join(process.env.RUNBOOK_TEST_STATE ?? "/tmp/release-runbook-test", "bench-server");
 
@@ -153,6 +163,7 @@ async function main(): Promise<void> {
   const plainBytes = fs.statSync(plainOut).size;
   const results = snapshot.map((t) => JSON.parse(t.stdout ?? "{}") as SnapshotJson);
   const snapshotBytes = results[results.length - 1].bytes;
+  const restores = await compareRestores(plainOut, path.join(snapshotOut, "bench"));
   fs.rmSync(WORK_DIR, { recursive: true, force: true });
 
   const cpu = (runs: Timed[]): string => median(runs.map((t) => t.cpuSeconds)).toFixed(2);
@@ -184,8 +195,118 @@ async function main(): Promise<void> {
         `dump ${dumpMs} ms, verify ${verifyMs} ms`,
     );
   }
+  const replayMedian = median(restores.replay.map((t) => t.seconds));
+  const restoreMedian = median(restores.restore.map((t) => t.seconds));
+  const runsOf = (t: Timed[]): string => t.map((r) => r.seconds.toFixed(2)).join(" ");
+  console.log(
+    `psql -f backup-pre-upgrade.sql (onto an empty server): median ${replayMedian.toFixed(2)} s (runs ${runsOf(restores.replay)}), ` +
+      `client CPU ${cpu(restores.replay)} s`,
+  );
+  console.log(
+    `runbook restore --snapshot (onto an empty server): median ${restoreMedian.toFixed(2)} s (runs ${runsOf(restores.restore)}), ` +
+      `client CPU ${cpu(restores.restore)} s, peak RSS ${mib(Math.max(...restores.restore.map((t) => t.peakRssBytes)))} MiB`,
+  );
   console.log(`server snapshot/pg_dumpall time ratio: ${(snapshotMedian / plainMedian).toFixed(3)}`);
   console.log(`server snapshot/pg_dumpall size ratio: ${(snapshotBytes / plainBytes).toFixed(3)}`);
+  console.log(`restore/psql replay time ratio: ${(restoreMedian / replayMedian).toFixed(3)}`);
+}
+
+/** The same server restored twice over from an empty cluster: the pg_dumpall file replayed, the snapshot restored. */
+async function compareRestores(
+  plainFile: string,
+  snapshotPath: string,
+): Promise<{ replay: Timed[]; restore: Timed[] }> {
+  const port = await startScratchServer();
+  console.log(`restoring onto an empty cluster on port ${port}`);
+  const replay: Timed[] = [];
+  const restore: Timed[] = [];
+  const preRestoreDir = path.join(WORK_DIR, "pre-restore");
+  const scratchEnv = {
+    ...baseEnv,
+    PGHOST: PG_HOST,
+    PGPORT: String(port),
+    PGUSER: ADMIN.user,
+    PGPASSWORD: ADMIN.password,
+  };
+  const runReplay = async (): Promise<void> => {
+    await wipeScratchServer();
+    execFileSync("sync");
+    // The guide's replay: psql carries on past errors (the roles that exist already) as it does there.
+    replay.push(await timed("psql", ["-X", "-q", "-d", "postgres", "-f", plainFile], scratchEnv));
+    await checkRestored("psql replay", port);
+  };
+  const runRestore = async (): Promise<void> => {
+    await wipeScratchServer();
+    fresh(preRestoreDir);
+    fs.mkdirSync(preRestoreDir);
+    execFileSync("sync");
+    const args = [path.join(REPO_ROOT, "bin", "runbook.js"), "restore", "--snapshot", snapshotPath];
+    args.push("--pre-restore-dir", preRestoreDir, "--yes", "--json");
+    restore.push(
+      await timed(
+        process.execPath,
+        args,
+        { ...baseEnv, PG_DSN: dsnFor("postgres", ADMIN, port) },
+        {
+          captureStdout: true,
+        },
+      ),
+    );
+    await checkRestored("runbook restore", port);
+  };
+  try {
+    for (let run = 1; run <= RESTORE_RUNS; run++) {
+      if (run % 2 === 1) {
+        await runReplay();
+        await runRestore();
+      } else {
+        await runRestore();
+        await runReplay();
+      }
+      const last = (t: Timed[]): string => t[t.length - 1].seconds.toFixed(2);
+      console.log(`  restore run ${run}: psql replay ${last(replay)} s, runbook restore ${last(restore)} s`);
+    }
+  } finally {
+    removeScratchServer();
+  }
+  return { replay, restore };
+}
+
+/** Row counts of the generated databases on the test server, read once: what each restore must bring back. */
+const sourceCounts = new Map<string, string>();
+
+/** Both ways must have brought back every database with the same tables and rows (alembic_version included). */
+async function checkRestored(what: string, port: number): Promise<void> {
+  for (const database of SERVER) {
+    const source = await connect(database.name);
+    const target = new Client({
+      host: PG_HOST,
+      port,
+      user: ADMIN.user,
+      password: ADMIN.password,
+      database: database.name,
+    });
+    await target.connect();
+    try {
+      const facts = async (client: Client): Promise<string> => {
+        const tables = await client.query<{ name: string }>(
+          "select format('%I.%I', schemaname, relname) as name from pg_stat_user_tables order by 1",
+        );
+        const counts: string[] = [];
+        for (const { name } of tables.rows) {
+          const { rows } = await client.query<{ n: string }>(`select count(*)::text as n from ${name}`);
+          counts.push(`${name}=${rows[0].n}`);
+        }
+        return counts.join(",");
+      };
+      if (!sourceCounts.has(database.name)) sourceCounts.set(database.name, await facts(source));
+      const [want, got] = [sourceCounts.get(database.name), await facts(target)];
+      if (want !== got) throw new Error(`${what} did not restore ${database.name}: ${got} instead of ${want}`);
+    } finally {
+      await source.end();
+      await target.end();
+    }
+  }
 }
 
 main().catch((err: Error) => {

@@ -13,6 +13,10 @@ import {
 } from "../../lib/restore/resume-restore";
 import { optionalString } from "../flags";
 import { crashAfterStep } from "../test-hooks";
+import { findServerSnapshot } from "../../lib/snapshot/server-snapshot-files";
+import { findServerJournal } from "../../lib/restore/server-restore-finish";
+import { isServerJournalFile } from "../../lib/restore/server-restore-journal";
+import { SERVER_RESTORE_HELP, finishServerRestore, runServerRestore } from "./restore-server";
 
 const help = `usage: runbook restore --snapshot PATH --yes [options]
        runbook restore --resume (--journal PATH | --snapshot-dir DIR) [--json]
@@ -51,6 +55,8 @@ One operation at a time: the restore holds the runbook lock on the database from
 its end, and fails at once, naming the holder, while another snapshot, restore or rollback of it runs
 (see 'runbook unlock --help').
 
+${SERVER_RESTORE_HELP.trimStart()}
+
 options:
   --snapshot PATH           the snapshot: DIR/NAME.dump, DIR/NAME (directory format) or DIR/NAME.manifest.json
   --yes                     do it (required to change anything)
@@ -87,6 +93,7 @@ export const restoreCommand: CliCommand = {
     abort: { type: "boolean" },
     journal: { type: "string" },
     "snapshot-dir": { type: "string" },
+    database: { type: "string", multiple: true },
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     if (values.resume === true || values.abort === true) return finishRestore(values, env);
@@ -98,6 +105,13 @@ export const restoreCommand: CliCommand = {
     const dir = values["pre-restore-dir"];
     const preRestoreDir = typeof dir === "string" && dir !== "" ? dir : undefined;
     const connection = connectionFromEnv(env);
+    const server = await findServerSnapshot(snapshot);
+    if (server !== undefined) return runServerRestore(values, env, connection, server, preRestoreDir);
+    if (values.database !== undefined) {
+      throw new UsageError(
+        `--database goes with a server snapshot (runbook snapshot --all-databases); ${snapshot} is of one database`,
+      );
+    }
     if (values.yes !== true) {
       const plan = await describeRestore({ connection, snapshot, preRestoreDir });
       throw new UsageError(`${plan}\nnothing was changed: restoring replaces the database, so it needs --yes`);
@@ -130,7 +144,7 @@ const progress = (line: string): void => {
 async function finishRestore(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
   if (values.resume === true && values.abort === true) throw new UsageError("--resume and --abort exclude each other");
   const verb = values.resume === true ? "--resume" : "--abort";
-  for (const flag of ["snapshot", "yes", "force", "pre-restore-dir"]) {
+  for (const flag of ["snapshot", "yes", "force", "pre-restore-dir", "database"]) {
     if (values[flag] !== undefined) {
       throw new UsageError(`--${flag} does not go with ${verb}: the journal records the restore to finish`);
     }
@@ -143,6 +157,10 @@ async function finishRestore(values: ParsedValues, env: NodeJS.ProcessEnv): Prom
     );
   }
   const connection = connectionFromEnv(env);
+  const serverJournal = await findServerJournal(connection, { journal: journalFlag, snapshotDir });
+  if (serverJournal !== undefined && (snapshotDir !== undefined || isServerJournalFile(serverJournal))) {
+    return finishServerRestore(values, env, connection, serverJournal);
+  }
   const lock = { connection, database: connection.database, command: `restore ${verb}` };
   return withOperationLock(lock, async (held) => {
     const journal = await findJournal(connection, { journal: journalFlag, snapshotDir });

@@ -2,7 +2,7 @@ import type { CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../../lib/errors";
 import { connectionFromEnv } from "../../lib/pg/connection";
 import { REDIS_URL_ENV } from "../../lib/redis/source";
-import { databasePattern } from "../../lib/snapshot/database-patterns";
+import { databasePattern, flagPattern } from "../../lib/snapshot/database-patterns";
 import { withInterruption } from "../../lib/snapshot/interruption";
 import type { SnapshotFormat } from "../../lib/snapshot/layout";
 import { ServerSnapshotOutcome, takeServerSnapshot } from "../../lib/snapshot/server-snapshot";
@@ -19,7 +19,7 @@ export interface CommonSnapshotFlags {
 }
 
 /** Flags that only mean something with --all-databases. */
-const SERVER_ONLY_FLAGS = ["with-role-passwords", "exclude-database"] as const;
+const SERVER_ONLY_FLAGS = ["with-role-passwords", "exclude-database", "include-database"] as const;
 
 /** Flags of the single-database snapshot that a server snapshot does not take, with the reason. */
 const SINGLE_DATABASE_ONLY: Record<string, string> = {
@@ -54,6 +54,7 @@ export async function runServerSnapshot(
     );
   }
   const given = excludePatterns(values["exclude-database"]);
+  const included = excludePatterns(values["include-database"]);
   const connection = connectionFromEnv(env);
   const outcome = await withInterruption("the snapshot", (signal) =>
     takeServerSnapshot({
@@ -65,6 +66,10 @@ export async function runServerSnapshot(
       compress: common.compress,
       withRolePasswords: values["with-role-passwords"] === true,
       exclude: { patterns: given.map(databasePattern), given },
+      ...(included.length === 0
+        ? {}
+        : { include: { patterns: included.map((p) => flagPattern("--include-database", p)), given: included } }),
+      lockCommand: "snapshot --all-databases",
       context: common.context,
       protectedStack: common.protectedStack,
       signal,

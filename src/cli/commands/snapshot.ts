@@ -25,7 +25,7 @@ const MAX_CONTEXT_BYTES = 64 * 1024;
 
 const help = `usage: runbook snapshot --out-dir DIR [options]
        runbook snapshot --all-databases --out-dir DIR [--jobs N] [--compress N] [--with-role-passwords]
-                        [--exclude-database PATTERN]... [--name NAME] [--json]
+                        [--include-database PATTERN]... [--exclude-database PATTERN]... [--name NAME] [--json]
 
 Dumps the database named by PG_DSN with pg_dump into DIR, atomically: pg_dump writes a hidden
 .NAME.partial-PID, which is hashed while it is written, checked with pg_restore --list, flushed to disk and
@@ -70,6 +70,8 @@ every database on the server (em-runtime's pg_dumpall), PG_DSN naming any databa
                                 restore
   --exclude-database PATTERN    leave out the databases whose name matches (repeatable; * and ? as in
                                 pg_dumpall's --exclude-database)
+  --include-database PATTERN    save only the databases whose name matches (repeatable; same patterns),
+                                then leave out those --exclude-database matches
 
 environment:
   PG_DSN    postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=MODE (required; never passed on argv:
@@ -109,6 +111,7 @@ export const snapshotCommand: CliCommand = {
     "all-databases": { type: "boolean" },
     "with-role-passwords": { type: "boolean" },
     "exclude-database": { type: "string", multiple: true },
+    "include-database": { type: "string", multiple: true },
   },
   async run(values: ParsedValues, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     const outDir = values["out-dir"];

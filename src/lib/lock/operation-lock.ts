@@ -36,46 +36,73 @@ export interface HeldLock {
  * operator's runbook reads it back.
  */
 export async function acquireOperationLock(request: LockRequest): Promise<HeldLock> {
-  const key = lockKeyFor(request.database);
+  return acquireDatabaseLocks({
+    connection: request.connection,
+    databases: [request.database],
+    command: request.command,
+  });
+}
+
+export interface DatabasesLockRequest {
+  readonly connection: PgConnection;
+  /** Every database the operation works on, present or about to be created. */
+  readonly databases: readonly string[];
+  readonly command: string;
+}
+
+/**
+ * Takes the operation lock of every database at once, on one session, all or none: how a server-wide operation
+ * (a server snapshot or restore) locks. It conflicts with any single-database operation on one of them, and
+ * with another server-wide operation through their first common database; a database outside the set stays
+ * free for its own operations. One session means one holder to name and one `runbook unlock --database X`
+ * (of any of them) to end it. Nothing waits, so taking them in any order cannot deadlock.
+ */
+export async function acquireDatabaseLocks(request: DatabasesLockRequest): Promise<HeldLock> {
+  const databases = [...new Set(request.databases)].sort();
   const holder = currentHolder(request.command);
   const client = await connectLockSession(request.connection, holderLabel(holder));
   let lost: string | undefined;
   client.on("error", (err: Error) => (lost ??= err.message));
   client.on("end", () => (lost ??= "the connection closed"));
-  let taken: boolean;
-  let holding: HoldingSession | undefined;
-  try {
-    const { rows } = await client.query("select pg_try_advisory_lock($1::int4, $2::int4) as taken", [
-      key.namespace,
-      key.key,
-    ]);
-    taken = rows[0].taken === true;
-    if (!taken) holding = await findHoldingSession(client, key);
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    throw queryFailed(`taking the runbook lock on database ${request.database}`, err, request.connection);
+  let busy: { database: string; holding: HoldingSession | undefined } | undefined;
+  for (const database of databases) {
+    const key = lockKeyFor(database);
+    try {
+      const { rows } = await client.query("select pg_try_advisory_lock($1::int4, $2::int4) as taken", [
+        key.namespace,
+        key.key,
+      ]);
+      if (rows[0].taken !== true) busy = { database, holding: await findHoldingSession(client, key) };
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw queryFailed(`taking the runbook lock on database ${database}`, err, request.connection);
+    }
+    if (busy !== undefined) break;
   }
-  if (!taken) {
+  if (busy !== undefined) {
+    // Ending the session releases the locks already taken.
     await client.end().catch(() => undefined);
-    throw new LockHeld(lockHeldMessage(request.database, holding), {
-      lock: { database: request.database, backendPid: holding?.backendPid, holder: holding?.holder },
+    const { database, holding } = busy;
+    throw new LockHeld(lockHeldMessage(database, holding), {
+      lock: { database, backendPid: holding?.backendPid, holder: holding?.holder },
     });
   }
+  const described = databases.length === 1 ? databases[0] : `${databases.length} databases (${databases.join(", ")})`;
   let released = false;
   return {
-    database: request.database,
+    database: described,
     holder,
     assertHeld(): void {
       if (lost !== undefined && !released) {
         throw new LockLost(
-          `lost the runbook lock on database ${request.database} (${lost}): another operation may have started; stopping here`,
+          `lost the runbook lock on database ${described} (${lost}): another operation may have started; stopping here`,
         );
       }
     },
     async release(): Promise<void> {
       if (released) return;
       released = true;
-      await unlock(client, key).catch(() => undefined); // ending the session releases it anyway
+      for (const database of databases) await unlock(client, lockKeyFor(database)).catch(() => undefined); // ending the session releases them anyway
       await client.end().catch(() => undefined);
     },
   };

@@ -76,7 +76,7 @@ export function startedBy(): RestoreJournal["startedBy"] {
  * Writes the journal atomically: a temporary file, flushed, renamed over the journal, and the directory
  * flushed, so that a crash leaves either the previous version or this one, never a torn file.
  */
-export async function writeJournal(file: string, journal: RestoreJournal): Promise<void> {
+export async function writeJournal(file: string, journal: RestoreJournal | object): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true, mode: DIRECTORY_MODE });
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}`);
   const handle = await fs.open(temp, "w", FILE_MODE);

@@ -6,6 +6,7 @@ import { majorOfVersionNum } from "../pg/versions";
 import { digestSnapshot } from "./digest";
 import { manifestPathFor } from "./layout";
 import { SnapshotManifest, isManifest, readManifest } from "./manifest";
+import { loadServerDatabaseDump } from "./server-snapshot-files";
 
 export interface LoadedSnapshot {
   readonly path: string;
@@ -21,9 +22,12 @@ export interface Refusal {
 
 /**
  * Finds a snapshot and its manifest from --snapshot (the snapshot, DIR/NAME.dump or DIR/NAME, or its manifest).
- * A missing path is bad usage; a snapshot without a usable manifest cannot be checked and is refused.
+ * A missing path is bad usage; a snapshot without a usable manifest cannot be checked and is refused. One
+ * database's dump inside a server snapshot (`S/databases/<name>`) is read through the server manifest.
  */
 export async function loadSnapshot(snapshotArg: string): Promise<LoadedSnapshot> {
+  const inServerSnapshot = await loadServerDatabaseDump(snapshotArg);
+  if (inServerSnapshot !== undefined) return inServerSnapshot;
   const manifestPath = manifestPathFor(snapshotArg);
   const given = path.resolve(snapshotArg);
   if (given !== manifestPath && !(await isPresent(given))) {

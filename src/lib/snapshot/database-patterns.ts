@@ -6,7 +6,12 @@ import { UsageError } from "../errors";
  * (`""` is a quote). The whole name must match.
  */
 export function databasePattern(pattern: string): RegExp {
-  if (pattern === "") throw new UsageError("--exclude-database must not be empty: give a database name or pattern");
+  return flagPattern("--exclude-database", pattern);
+}
+
+/** The same pattern, named by the flag it came from in its errors (--include-database). */
+export function flagPattern(flag: string, pattern: string): RegExp {
+  if (pattern === "") throw new UsageError(`${flag} must not be empty: give a database name or pattern`);
   const chars = Array.from(pattern); // code points, so a character outside the BMP stays one
   let source = "";
   let quoted = false;
@@ -27,7 +32,7 @@ export function databasePattern(pattern: string): RegExp {
       source += escapeRegExp(quoted ? c : c.toLowerCase());
     }
   }
-  if (quoted) throw new UsageError(`--exclude-database '${pattern}' has an unterminated double quote`);
+  if (quoted) throw new UsageError(`${flag} '${pattern}' has an unterminated double quote`);
   return new RegExp(`^${source}$`, "u");
 }
 

@@ -58,6 +58,8 @@ export interface ServerSnapshotManifest {
     readonly jobs: number;
     readonly compress: number;
     readonly excludedDatabases: string[];
+    /** --include-database patterns, when the snapshot was limited to the databases they match. */
+    readonly includedDatabases?: string[];
   };
   readonly globals: {
     readonly file: string;

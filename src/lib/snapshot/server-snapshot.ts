@@ -10,6 +10,7 @@ import { withoutExcluded } from "./database-patterns";
 import { FileDigest, directoryDigest } from "./digest";
 import { DIRECTORY_MODE, FILE_MODE, exists, fsyncPath, removeQuietly, sizeOf } from "./durable-fs";
 import { dumpGlobals } from "./globals";
+import { acquireDatabaseLocks } from "../lock/operation-lock";
 import { SnapshotLayout, snapshotLayout } from "./layout";
 import { listServerDatabases } from "./server-databases";
 import { DATABASES_DIR, GLOBALS_FILE, serverManifestPath } from "./server-layout";
@@ -46,6 +47,13 @@ export interface ServerSnapshotRequest {
   readonly withRolePasswords?: boolean;
   /** Databases left out (database-patterns.ts), and the patterns as given, for the manifest. */
   readonly exclude?: { readonly patterns: readonly RegExp[]; readonly given: readonly string[] };
+  /** When given, only the databases matching one of these are saved (then `exclude` applies). */
+  readonly include?: { readonly patterns: readonly RegExp[]; readonly given: readonly string[] };
+  /**
+   * The runbook command to name as the holder of the databases' operation locks, taken (all on one session)
+   * once the databases are listed and held until the snapshot is committed. Absent: no lock is taken.
+   */
+  readonly lockCommand?: string;
   readonly context?: Record<string, unknown>;
   /** A protected stack refuses an out-dir others can get at; otherwise that is a warning. Default false. */
   readonly protectedStack?: boolean;
@@ -83,9 +91,36 @@ async function serverSnapshotInto(request: ServerSnapshotRequest): Promise<Serve
   const facts = await checkDatabase(request.connection);
   const [pgDump, databases] = await Promise.all([
     checkPgDumpVersion(request.parentEnv, facts),
-    databasesToDump(request.connection, request.exclude?.patterns ?? []),
+    databasesToDump(request.connection, request.include?.patterns, request.exclude?.patterns ?? []),
   ]);
   const inspectMs = Date.now() - inspectStarted;
+  const lock =
+    request.lockCommand === undefined
+      ? undefined
+      : await acquireDatabaseLocks({
+          connection: request.connection,
+          databases: databases.map((d) => d.name),
+          command: request.lockCommand,
+        });
+  try {
+    return await dumpServer(request, { facts, pgDump, databases, inspectMs, named });
+  } finally {
+    await lock?.release();
+  }
+}
+
+interface Inspected {
+  readonly facts: Awaited<ReturnType<typeof checkDatabase>>;
+  readonly pgDump: Awaited<ReturnType<typeof checkPgDumpVersion>>;
+  readonly databases: DatabaseToDump[];
+  readonly inspectMs: number;
+  readonly named: SnapshotLayout | undefined;
+}
+
+async function dumpServer(
+  request: ServerSnapshotRequest,
+  { facts, pgDump, databases, inspectMs, named }: Inspected,
+): Promise<ServerSnapshotOutcome> {
   const layout = named ?? (await unusedDefaultLayout(request.outDir, DEFAULT_NAME_BASE, new Date()));
   await removeStalePartials(layout);
 
@@ -139,6 +174,7 @@ async function serverSnapshotInto(request: ServerSnapshotRequest): Promise<Serve
         jobs: request.jobs,
         compress: request.compress,
         excludedDatabases: [...(request.exclude?.given ?? [])],
+        ...(request.include === undefined ? {} : { includedDatabases: [...request.include.given] }),
       },
       globals: {
         file: GLOBALS_FILE,
@@ -163,13 +199,17 @@ async function serverSnapshotInto(request: ServerSnapshotRequest): Promise<Serve
 }
 
 /** The databases to dump, with the properties a restore needs to create them again; none left is a failure. */
-async function databasesToDump(connection: PgConnection, exclude: readonly RegExp[]): Promise<DatabaseToDump[]> {
+async function databasesToDump(
+  connection: PgConnection,
+  include: readonly RegExp[] | undefined,
+  exclude: readonly RegExp[],
+): Promise<DatabaseToDump[]> {
   const client = await connectClient(connection, { statementTimeoutMs: 30_000 });
   try {
     const listed = await listServerDatabases(client, connection);
     const kept = new Set(
       withoutExcluded(
-        listed.map((d) => d.name),
+        listed.map((d) => d.name).filter((name) => include === undefined || include.some((p) => p.test(name))),
         exclude,
       ),
     );
@@ -180,7 +220,7 @@ async function databasesToDump(connection: PgConnection, exclude: readonly RegEx
     if (databases.length === 0) {
       throw new OperationFailed(
         "there is no database to dump: every database on the server is a template, refuses connections or " +
-          "matches --exclude-database; check the patterns",
+          "matches --exclude-database (or none matches --include-database); check the patterns",
       );
     }
     return databases;
