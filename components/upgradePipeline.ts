@@ -90,7 +90,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
     );
 
     // A server snapshot (every database, as em-runtime's pg_dumpall) records each database's alembic_version
-    // itself and does not save Secrets or Redis yet (config validation warns when they are configured).
+    // itself: it takes no schema query. Both kinds save the profile's Secrets and Redis.
     const server = c.snapshot.scope === "server";
     this.snapshot = new PostgresSnapshot(
       `${name}-snapshot`,
@@ -107,8 +107,8 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         kubeContext: c.kubeContext,
         schemaVersionQuery: server ? undefined : c.schemaVersionQuery,
         kubeSecrets:
-          server || c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
-        redisUrl: server ? undefined : c.snapshot.redisUrl,
+          c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
+        redisUrl: c.snapshot.redisUrl,
         protected: c.gate.protected,
         context: this.preflight.facts.apply((facts) => ({
           stack: c.stack,
