@@ -171,8 +171,10 @@ export class UpgradePipeline extends pulumi.ComponentResource {
           servedBefore: this.preflight.releaseRevision,
           preUpgradeSchema: this.snapshot.result.schemaVersion,
           preUpgradeSnapshot: this.snapshot.path,
+          // em-runtime: whether a rollback is safe is read from every database the server snapshot saved.
+          serverSnapshot: server,
           stack: c.stack,
-          schemaVersionQuery: c.schemaVersionQuery,
+          schemaVersionQuery: server ? undefined : c.schemaVersionQuery,
           helmTimeoutSeconds: c.helm.timeoutSeconds,
           pgDsn: c.pgDsn,
           dsnSecretRef,

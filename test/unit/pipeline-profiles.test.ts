@@ -80,6 +80,19 @@ describe("UpgradePipeline by application profile", () => {
     assert.strictEqual(command(own, "-snapshot-dump").environment.RUNBOOK_ARG_KUBE_SECRETS, "em-runtime-secrets");
   });
 
+  it("em-runtime's verification decides a failure by the server snapshot's databases, not a schema query", async () => {
+    const resources = await registered("em-verify", emRuntimeRawValues({ schemaVersionQuery: "select 1" }));
+    const verify = command(resources, "-verification-verify");
+    assert.match(verify.create, /--pre-upgrade-server-snapshot "\$RUNBOOK_ARG_PRE_UPGRADE_SERVER_SNAPSHOT"/);
+    assert.strictEqual(verify.environment.RUNBOOK_ARG_PRE_UPGRADE_SERVER_SNAPSHOT, "/snap/x");
+    for (const flag of ["--pre-upgrade-snapshot ", "--pre-upgrade-schema", "--schema-version-query"]) {
+      assert.ok(!verify.create.includes(flag), `${flag} in ${verify.create}`);
+    }
+    const alexandria = command(await registered("alex-verify", validRawValues()), "-verification-verify");
+    assert.match(alexandria.create, /--pre-upgrade-snapshot "/);
+    assert.ok(!alexandria.create.includes("--pre-upgrade-server-snapshot"), alexandria.create);
+  });
+
   it("em-runtime's preflight gates on the chart version and checks no image when none is overridden", async () => {
     const resources = await registered("em-gate", emRuntimeRawValues());
     const preflight = command(resources, "-preflight-preflight");
