@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { ReleaseGuard } from "../src/lib/release/guard";
+import type { Profile } from "../src/lib/profiles";
 import { guardEnvironment, ignoredWhileInSync, LIVE_RELEASE_ENV } from "./guardKeys";
 import { parseRunbookJson, runbookInvocation } from "./runbookCli";
 
@@ -48,6 +49,41 @@ export interface PreflightArgs {
    * is not the target (a retry, a hand rollback, a stuck release). Default: keyed to its own inputs only.
    */
   readonly guard?: ReleaseGuard;
+  /** The application's own checks (em-runtime's guide), from its profile. Default: none. */
+  readonly applicationChecks?: ApplicationChecks;
+}
+
+/** What `runbook preflight` checks beyond Alexandria EE's runbook, as the application's profile says. */
+export interface ApplicationChecks {
+  /** Every pod of the namespace, not only the release's (`--all-pods`). */
+  readonly allPods: boolean;
+  /** The infrastructure pods' label selector. Default: not checked. */
+  readonly infrastructureSelector?: string;
+  /** The application's public address, for the two checks below. */
+  readonly baseUrl: string;
+  /** GET over baseUrl before the upgrade. Default: not checked. */
+  readonly healthPath?: string;
+  /** The Secret key that must hold baseUrl. Default: not checked. */
+  readonly baseUrlSecret?: { readonly name: string; readonly key: string };
+}
+
+/** The profile's preflight facts as the component takes them; undefined when it asks for none (Alexandria EE). */
+export function applicationChecksFor(profile: Profile, baseUrl: string): ApplicationChecks | undefined {
+  const checks: ApplicationChecks = {
+    allPods: profile.pods.preflightScope === "namespace",
+    baseUrl,
+    ...(profile.pods.infrastructureSelector === undefined
+      ? {}
+      : { infrastructureSelector: profile.pods.infrastructureSelector }),
+    ...(profile.health.kind === "path" ? { healthPath: profile.health.path } : {}),
+    ...(profile.baseUrlSecret === undefined ? {} : { baseUrlSecret: profile.baseUrlSecret }),
+  };
+  const any =
+    checks.allPods ||
+    checks.infrastructureSelector !== undefined ||
+    checks.healthPath !== undefined ||
+    checks.baseUrlSecret !== undefined;
+  return any ? checks : undefined;
 }
 
 /** The facts preflight established, as the CLI's JSON reported them. */
@@ -73,7 +109,10 @@ export function preflightInvocation(args: PreflightArgs) {
     ...(args.registryInsecure ? ["registry-insecure"] : []),
     ...(args.protected ? ["protected"] : []),
     ...(args.destructive ? ["destructive"] : []),
+    ...(args.applicationChecks?.allPods ? ["all-pods"] : []),
   ];
+  const app = args.applicationChecks;
+  const usesBaseUrl = app?.healthPath !== undefined || app?.baseUrlSecret !== undefined;
   return runbookInvocation(
     "preflight",
     {
@@ -88,6 +127,11 @@ export function preflightInvocation(args: PreflightArgs) {
       context: args.kubeContext,
       "snapshot-dir": args.snapshots?.dir,
       stack: args.snapshots?.stack,
+      "infrastructure-selector": app?.infrastructureSelector,
+      "base-url": usesBaseUrl ? app?.baseUrl : undefined,
+      "health-path": app?.healthPath,
+      "base-url-secret":
+        app?.baseUrlSecret === undefined ? undefined : `${app.baseUrlSecret.name}/${app.baseUrlSecret.key}`,
     },
     switches,
     {
@@ -113,7 +157,8 @@ export function parsePreflightFacts(stdout: string): PreflightFacts {
 
 /**
  * Refuses to touch anything unless the target tags exist, the current release is recorded and healthy, the
- * database answers, and a protected stack's minor-version gate is acknowledged. Runs `runbook preflight`
+ * database answers, and a protected stack's minor-version gate is acknowledged; for em-runtime also every pod
+ * of the namespace, the database pods, the health path and base-url (applicationChecks). Runs `runbook preflight`
  * before every release change (a new target, or a live release that is not the target), and never on a no-op;
  * a failed check fails the update before the snapshot and the release.
  */

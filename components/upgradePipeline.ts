@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { Preflight } from "./preflight";
+import { applicationChecksFor, Preflight } from "./preflight";
 import { PostgresSnapshot } from "./postgresSnapshot";
 import { TieredRelease } from "./tieredRelease";
-import { Verification } from "./verification";
+import { hasNoLogSource, logComponentsFor, Verification } from "./verification";
 import type { RunbookConfig } from "../src/lib/config/schema";
 import type { LiveObservation } from "./liveRelease";
 
@@ -85,6 +85,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         kubeContext: c.kubeContext,
         guard,
         snapshots: { dir: c.snapshot.dir, stack: c.stack },
+        applicationChecks: applicationChecksFor(c.profile, c.baseUrl),
       },
       { parent: this },
     );
@@ -165,6 +166,8 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         releaseName: c.releaseName,
         logLines: c.verification.logLines,
         healthPath: c.verification.healthPath,
+        logComponents: logComponentsFor(c.profile),
+        noLogSource: hasNoLogSource(c.profile),
         kubeContext: c.kubeContext,
         onFailure: {
           autoRollback: c.helm.autoRollback,

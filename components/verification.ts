@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { parseRunbookJson, runbookInvocation } from "./runbookCli";
 import type { Tier } from "../src/lib/config/schema";
+import type { Profile } from "../src/lib/profiles";
 
 export interface VerificationArgs {
   /** Public base URL of the application. No default. */
@@ -21,8 +22,15 @@ export interface VerificationArgs {
   /** Namespace and release whose api container logs are read. */
   readonly namespace: string;
   readonly releaseName: string;
-  /** Log lines of the api container checked for startup errors; 0 skips the check. Default 50. */
+  /** Log lines of each container checked for startup (or migration) errors; 0 skips the checks. Default 50. */
   readonly logLines?: number;
+  /**
+   * em-runtime: the components whose Deployments' logs are checked for migration errors, instead of the api
+   * container's. Default: the api container's (Alexandria EE).
+   */
+  readonly logComponents?: readonly string[];
+  /** The application has no log source: the log check is reported skipped, saying so. Default false. */
+  readonly noLogSource?: boolean;
   /** em-runtime: the health path checked instead of Alexandria's endpoints. Default: none. */
   readonly healthPath?: string;
   /** kubeconfig context. Default: the current context. */
@@ -70,6 +78,17 @@ export interface VerificationCheck {
   readonly skipped?: boolean;
 }
 
+/** The components whose Deployments' logs the profile reads; undefined when it reads the api container's. */
+export function logComponentsFor(profile: Profile): string[] | undefined {
+  const components = profile.logSources.flatMap((s) => (s.kind === "deployment" ? [s.component] : []));
+  return components.length === 0 ? undefined : components;
+}
+
+/** Whether the profile names no log source at all: verification then says its log check was skipped. */
+export function hasNoLogSource(profile: Profile): boolean {
+  return profile.logSources.length === 0;
+}
+
 /** Builds the `runbook verify` call; `firstInstall` picks a constant switch, never text from config. */
 export function verifyInvocation(
   args: VerificationArgs,
@@ -93,6 +112,9 @@ export function verifyInvocation(
       namespace: logLines > 0 ? args.namespace : undefined,
       release: logLines > 0 ? args.releaseName : undefined,
       "log-lines": logLines > 0 ? String(logLines) : undefined,
+      // Also with logLines 0: each component's check then says it was skipped, under its own name.
+      "log-components":
+        args.logComponents !== undefined && args.logComponents.length > 0 ? args.logComponents.join(",") : undefined,
       context: args.kubeContext,
       "served-before":
         failure?.servedBefore === null || failure === undefined ? undefined : String(failure.servedBefore),
@@ -103,7 +125,11 @@ export function verifyInvocation(
       "helm-timeout": onFailure === undefined ? undefined : String(onFailure.helmTimeoutSeconds),
       stack: onFailure?.stack,
     },
-    [...(firstInstall ? ["first-install"] : []), ...(onFailure?.autoRollback && cluster ? ["auto-rollback"] : [])],
+    [
+      ...(firstInstall ? ["first-install"] : []),
+      ...(onFailure?.autoRollback && cluster ? ["auto-rollback"] : []),
+      ...(args.noLogSource ? ["no-logs"] : []),
+    ],
     {
       RUNBOOK_VERIFIED_REVISION: String(releaseRevision),
       RUNBOOK_DSN_SECRET: onFailure?.dsnSecretRef,
@@ -132,8 +158,9 @@ export function parseVerification(stdout: string): {
 }
 
 /**
- * Runs `runbook verify` after every release change: /ready, /auth/setup, /license and the api's logs. A
- * failed check fails the update, names the check and prints the way back.
+ * Runs `runbook verify` after every release change: /ready, /auth/setup, /license and the api's logs
+ * (Alexandria EE), or the health path and the components' Deployments' logs (em-runtime). A failed check fails
+ * the update, names the check and prints the way back, `runbook diagnose` first.
  */
 export class Verification extends pulumi.ComponentResource {
   public readonly checks: pulumi.Output<VerificationCheck[]>;

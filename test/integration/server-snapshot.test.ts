@@ -31,9 +31,15 @@ async function connectAdmin(database: string): Promise<Client> {
 
 /**
  * The test server is shared: other suites' databases (rr_*) come and go, and the benchmarks' are large. Every
- * run here leaves them out, so "every database" means every one but those.
+ * run here leaves them out, so "every database" means every one but those. Other work on the same machine may
+ * hold the runbook lock on its own databases (an e2e sandbox's, another checkout's suites), which a snapshot of
+ * them would rightly refuse: the databases already on the server when the suite starts, but postgres, are left
+ * out too, by their exact names.
  */
-const EXCLUDE = ["--exclude-database", "rr_*", "--exclude-database", "runbook_bench*"];
+const FIXED_EXCLUDES = ["rr_*", "runbook_bench*"];
+let foreign: string[] = [];
+const excludes = (): string[] => [...FIXED_EXCLUDES, ...foreign.map((name) => `"${name.replace(/"/g, '""')}"`)];
+const exclude = (): string[] => excludes().flatMap((pattern) => ["--exclude-database", pattern]);
 const OWNER_PASSWORD = "rs-owner-pw";
 
 function modesBelow(dir: string): { path: string; mode: number; isDir: boolean }[] {
@@ -51,7 +57,7 @@ async function serverDatabases(): Promise<string[]> {
     `select datname from pg_database where datallowconn and not datistemplate
         and datname not like 'rr\\_%' and datname not like 'runbook\\_bench%' order by 1`,
   );
-  return rows.map((r) => r.datname);
+  return rows.map((r) => r.datname).filter((name) => !foreign.includes(name));
 }
 
 const pgEnv = {
@@ -75,6 +81,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
   let closed: string;
 
   before(async () => {
+    foreign = (await serverDatabases()).filter((name) => name !== "postgres");
     await query(
       "postgres",
       `create role ${owner} login password '${OWNER_PASSWORD}'; create role ${reader} nologin in role ${owner}`,
@@ -117,7 +124,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
   it("saves the roles without passwords and every database, with its alembic version, as one private directory", async () => {
     const outDir = path.join(tempDir("server-snap"), "out");
     const before = await serverDatabases();
-    const run = await runCli(["snapshot", "--all-databases", "--out-dir", outDir, "--json", ...EXCLUDE], {
+    const run = await runCli(["snapshot", "--all-databases", "--out-dir", outDir, "--json", ...exclude()], {
       env: { PG_DSN: dsnFor(keycloak) },
     });
     const after = await serverDatabases();
@@ -188,7 +195,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
       format: "directory",
       jobs: 2,
       compress: 1,
-      excludedDatabases: ["rr_*", "runbook_bench*"],
+      excludedDatabases: excludes(),
     });
     const governanceEntry = manifest.databases.find((d: { name: string }) => d.name === governance);
     assert.equal(governanceEntry.properties.owner, owner);
@@ -223,7 +230,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
         "--name",
         "pw",
         "--json",
-        ...EXCLUDE,
+        ...exclude(),
       ],
       { env: { PG_DSN: dsnFor("postgres") } },
     );
@@ -237,7 +244,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
   it("refuses --with-role-passwords for a role that may not read them, naming the fix", async () => {
     const outDir = tempDir("server-snap-app");
     const run = await runCli(
-      ["snapshot", "--all-databases", "--with-role-passwords", "--out-dir", outDir, ...EXCLUDE],
+      ["snapshot", "--all-databases", "--with-role-passwords", "--out-dir", outDir, ...exclude()],
       {
         env: { PG_DSN: dsnFor("postgres", APP) },
       },
@@ -251,7 +258,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
 
   it("returns an existing snapshot of the same name without dumping again", async () => {
     const outDir = tempDir("server-snap-idem");
-    const args = ["snapshot", "--all-databases", "--out-dir", outDir, "--name", "idem", "--json", ...EXCLUDE];
+    const args = ["snapshot", "--all-databases", "--out-dir", outDir, "--name", "idem", "--json", ...exclude()];
     const first = await runCli(args, { env: { PG_DSN: dsnFor("postgres") } });
     assert.equal(first.code, 0, first.stderr);
     const wrapper = toolWrapper("pg_dump");
@@ -271,7 +278,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
       "pg_dump",
       `[[ "$PGDATABASE" == '${plain}' ]] && { echo 'pg_dump: error: simulated failure' >&2; exit 1; }\nexec '${real}' "$@"`,
     );
-    const run = await runCli(["snapshot", "--all-databases", "--out-dir", outDir, "--name", "broken", ...EXCLUDE], {
+    const run = await runCli(["snapshot", "--all-databases", "--out-dir", outDir, "--name", "broken", ...exclude()], {
       env: { PG_DSN: dsnFor("postgres") },
       pathPrefix: [wrapper.binDir],
     });
@@ -293,7 +300,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
     const locker = await connectAdmin(plain);
     try {
       await locker.query("begin; lock table accounts in access exclusive mode");
-      const running = runCli(["snapshot", "--all-databases", "--out-dir", outDir, "--name", "killed", ...EXCLUDE], {
+      const running = runCli(["snapshot", "--all-databases", "--out-dir", outDir, "--name", "killed", ...exclude()], {
         env: { PG_DSN: dsnFor("postgres") },
         pathPrefix: [wrapper.binDir],
       });
@@ -323,7 +330,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
     const real = realTool("pg_dump");
     const wrapper = toolWrapper("pg_dump", `[[ "$PGDATABASE" == '${plain}' ]] && sleep 20\nexec '${real}' "$@"`);
     let cliPid = -1;
-    const running = runCli(["snapshot", "--all-databases", "--out-dir", outDir, "--name", "term", ...EXCLUDE], {
+    const running = runCli(["snapshot", "--all-databases", "--out-dir", outDir, "--name", "term", ...exclude()], {
       env: { PG_DSN: dsnFor("postgres") },
       pathPrefix: [wrapper.binDir],
       onStart: (pid) => (cliPid = pid),

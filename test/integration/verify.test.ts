@@ -323,6 +323,28 @@ describe("verify: api-logs through the Kubernetes API (fake API server)", functi
     );
   });
 
+  it("api-logs is skipped, saying why, when no pod of the release has an api container (never ok on 0 lines)", async () => {
+    kube.answer(PROD.pods, podList([{ name: "alexandria-ee-orchestrator-1", containers: ["orchestrator"] }]));
+    const run = await verifyWithLogs();
+    assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+    const logs = check(run, "api-logs");
+    assert.strictEqual(logs.skipped, true, JSON.stringify(logs));
+    assert.strictEqual(
+      logs.detail,
+      "no pod labelled app.kubernetes.io/instance=alexandria-ee in namespace prod has a container named api: no api logs to read",
+    );
+    assert.ok(!kube.requests().some((r) => r.path.endsWith("/log")), "no log was asked for");
+  });
+
+  it("api-logs is skipped when the api containers logged nothing", async () => {
+    kube.answer(PROD.logOf("alexandria-ee-api-1"), "");
+    const run = await verifyWithLogs();
+    assert.strictEqual(run.code, 0, run.stdout + run.stderr);
+    const logs = check(run, "api-logs");
+    assert.strictEqual(logs.skipped, true, JSON.stringify(logs));
+    assert.match(logs.detail, /^1 container log\(s\) \(alexandria-ee-api-1\/api\) hold no lines yet/);
+  });
+
   it("fails api-logs, not the command, when the API server cannot be reached", async () => {
     // The fake's kubeconfig, kept while the fake goes away: its server address now refuses connections.
     const kubeconfig = path.join(os.tmpdir(), `kubeconfig-unreachable-${process.pid}`);
@@ -356,11 +378,12 @@ describe("verify: api-logs through the Kubernetes API (fake API server)", functi
     );
     kube.answer(PROD.logOf("alexandria-ee-api-1"), "ok\n");
     kube.answer(PROD.logOf("alexandria-ee-api-2"), "FATAL: cannot bind\n");
-    const lines = await readContainerLogs("alexandria-ee", { namespace: "prod" }, kube.env(), 5);
-    assert.deepStrictEqual(lines, [
+    const logs = await readContainerLogs("alexandria-ee", { namespace: "prod" }, kube.env(), 5);
+    assert.deepStrictEqual(logs.lines, [
       "[pod/alexandria-ee-api-1/api] ok",
       "[pod/alexandria-ee-api-2/api] FATAL: cannot bind",
     ]);
+    assert.deepStrictEqual(logs.sources, ["alexandria-ee-api-1/api", "alexandria-ee-api-2/api"]);
     assert.deepStrictEqual(
       kube
         .requests()

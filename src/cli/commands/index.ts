@@ -7,6 +7,7 @@ import { historyCommand } from "./history";
 import { rollbackCommand } from "./rollback";
 import { diffCommand } from "./diff";
 import { unlockCommand } from "./unlock";
+import { diagnoseCommand } from "./diagnose";
 
 /** Every `runbook` command, in the order `runbook --help` lists them. */
 export const commands: CliCommand[] = [
@@ -14,6 +15,7 @@ export const commands: CliCommand[] = [
   snapshotCommand,
   restoreCommand,
   verifyCommand,
+  diagnoseCommand,
   diffCommand,
   historyCommand,
   rollbackCommand,

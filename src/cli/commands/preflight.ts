@@ -1,14 +1,20 @@
 import { CliCommand, CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../../lib/errors";
-import { isSecretKey, isSecretName, namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
+import { namespaceNameProblem, releaseNameProblem } from "../../lib/kube";
 import { parsePgDsn, PG_DSN_ENV } from "../../lib/pg/connection";
 import { credentialsFromEnv, InvalidImageReference, parseImageReference } from "../../lib/registry";
 import { failedCheckNames, formatChecks } from "../../lib/check";
-import { PreflightImage, PreflightOptions, PreflightReport, runPreflight } from "../../lib/preflight/preflight";
+import {
+  ApplicationPreflight,
+  PreflightImage,
+  PreflightOptions,
+  PreflightReport,
+  runPreflight,
+} from "../../lib/preflight/preflight";
 import { ACKNOWLEDGE_CONFIG_KEY } from "../../lib/preflight/upgrade-gate";
 import { ALLOW_UNVERIFIED_TLS_CONFIG_KEY } from "../../lib/pg/tls-policy";
 import { tagProblem } from "../../lib/release/image-tags";
-import { optionalString } from "../flags";
+import { baseUrlFlag, healthPathFlag, labelSelectorFlag, optionalString, secretKeyFlag } from "../flags";
 
 const HELP = `usage: runbook preflight --namespace NS --release NAME --image COMPONENT=IMAGE... [options]
        runbook preflight --namespace NS --release NAME --chart-version VERSION [--image COMPONENT=IMAGE]... [options]
@@ -29,6 +35,18 @@ Checks:
                       --acknowledge equal to the exact target api tag (config ${ACKNOWLEDGE_CONFIG_KEY});
                       with --chart-version, of the chart version instead
 
+  The application's own checks (em-runtime's guide), each run when its flag is given:
+  namespace-pods      --all-pods: every pod of the namespace, not only the release's, Running and Ready
+                      (kubectl get pods -n NS; SKIP when the namespace has none)
+  infrastructure-pods --infrastructure-selector SELECTOR: the pods it labels (PostgreSQL, Redis) Running
+                      and Ready (SKIP when none: the databases run elsewhere)
+  health-before       --base-url URL --health-path PATH: GET PATH over the base URL answers 200 before the
+                      upgrade (3 attempts; SKIP on a first install)
+  base-url            --base-url URL --base-url-secret NAME/KEY: the address in that Secret key equals
+                      --base-url, both normalised (scheme and host case, default port, trailing slash);
+                      no other value of the Secret is read into the output (SKIP on a first install
+                      without the Secret)
+
 Options:
   --namespace NS                 the release's namespace (required unless --skip-cluster)
   --release NAME                 the Helm release, e.g. alexandria-ee (required unless --skip-cluster)
@@ -44,6 +62,12 @@ Options:
   --dsn-secret NAME/KEY          the Secret (and key) in the namespace that holds the DSN; the database
                                  check connects with it unless PG_DSN is set (for when the in-cluster
                                  address is not reachable from here)
+  --all-pods                     check every pod of the namespace (namespace-pods)
+  --infrastructure-selector SEL  the infrastructure pods' label, e.g. app.kubernetes.io/component=database
+  --base-url URL                 the application's public address (health-before, base-url)
+  --health-path PATH             checked before the upgrade, e.g. /api/governance/health
+  --base-url-secret NAME/KEY     the Secret key holding the address, e.g. em-runtime-secrets/base-url
+  --request-timeout SECONDS      deadline of each health-before request (default 10)
   --schema-version-query SQL     a read-only SELECT whose first column is the schema/migration version
   --protected                    a protected stack: tags must be semver (v1.2.3) or sha256: digests,
                                  and the minor-version gate applies
@@ -97,6 +121,12 @@ export const preflightCommand: CliCommand = {
     "snapshot-dir": { type: "string" },
     stack: { type: "string" },
     "skip-cluster": { type: "boolean" },
+    "all-pods": { type: "boolean" },
+    "infrastructure-selector": { type: "string" },
+    "base-url": { type: "string" },
+    "health-path": { type: "string" },
+    "base-url-secret": { type: "string" },
+    "request-timeout": { type: "string" },
   },
   async run(values, env): Promise<CommandResult> {
     const options = preflightOptionsFrom(values, env);
@@ -191,7 +221,50 @@ function preflightOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Pre
     ...(acknowledge === undefined ? {} : { acknowledge }),
     ...(allowUnverifiedDatabaseTls === undefined ? {} : { allowUnverifiedDatabaseTls }),
     ...(snapshotDir === undefined || stack === undefined ? {} : { snapshots: { dir: snapshotDir, stack } }),
+    ...applicationChecks(values),
     env,
+  };
+}
+
+/** The application's own checks (em-runtime), from their flags; none when no flag asks for one. */
+function applicationChecks(values: ParsedValues): { application?: ApplicationPreflight } {
+  const allPods = values["all-pods"] === true;
+  const infrastructureSelector = labelSelectorFlag(
+    values,
+    "infrastructure-selector",
+    "app.kubernetes.io/component=database",
+  );
+  const baseUrl = baseUrlFlag(values, "https://em.example.com");
+  const healthPath = healthPathFlag(values);
+  const baseUrlSecret = secretKeyFlag(values, "base-url-secret", "em-runtime-secrets/base-url");
+  const timeout = optionalString(values, "request-timeout");
+  if (baseUrl === undefined && (healthPath !== undefined || baseUrlSecret !== undefined)) {
+    throw new UsageError(
+      `--${healthPath !== undefined ? "health-path" : "base-url-secret"} needs --base-url (the application's address)`,
+    );
+  }
+  if (baseUrl !== undefined && healthPath === undefined && baseUrlSecret === undefined) {
+    throw new UsageError(
+      "--base-url is used by --health-path and --base-url-secret: give one of them, or leave it out",
+    );
+  }
+  if (timeout !== undefined && healthPath === undefined) {
+    throw new UsageError("--request-timeout is the deadline of --health-path's requests: give --health-path");
+  }
+  const requestTimeoutSeconds = timeout === undefined ? 10 : Number(timeout);
+  if (!/^\d+(\.\d+)?$/.test(timeout ?? "10") || requestTimeoutSeconds <= 0) {
+    throw new UsageError(`--request-timeout must be a number of seconds above 0, got '${timeout}'`);
+  }
+  if (!allPods && infrastructureSelector === undefined && baseUrl === undefined) return {};
+  return {
+    application: {
+      allPods,
+      ...(infrastructureSelector === undefined ? {} : { infrastructureSelector }),
+      ...(baseUrl === undefined || healthPath === undefined
+        ? {}
+        : { health: { baseUrl, path: healthPath, requestTimeoutMs: requestTimeoutSeconds * 1000 } }),
+      ...(baseUrl === undefined || baseUrlSecret === undefined ? {} : { baseUrlSecret: { ...baseUrlSecret, baseUrl } }),
+    },
   };
 }
 
@@ -240,15 +313,5 @@ function parseImages(values: ParsedValues, protectedStack: boolean, chartPinsIma
 }
 
 function parseDsnSecret(values: ParsedValues): { name: string; key: string } | undefined {
-  const text = optionalString(values, "dsn-secret");
-  if (text === undefined) return undefined;
-  const slash = text.indexOf("/");
-  const name = slash === -1 ? text : text.slice(0, slash);
-  const key = slash === -1 ? "" : text.slice(slash + 1);
-  if (!isSecretName(name) || !isSecretKey(key)) {
-    throw new UsageError(
-      `--dsn-secret '${text}' is not NAME/KEY: write e.g. --dsn-secret alexandria-db/dsn (the Secret and its key)`,
-    );
-  }
-  return { name, key };
+  return secretKeyFlag(values, "dsn-secret", "alexandria-db/dsn");
 }

@@ -7,13 +7,14 @@ import { checkDatabase } from "../../lib/pg/check-database";
 import { connectionFromEnv } from "../../lib/pg/connection";
 import { readServerSchemas } from "../../lib/verify/server-schemas";
 import { STARTUP_ERROR_PATTERNS } from "../../lib/verify/startup-errors";
-import { optionalString } from "../flags";
+import { MIGRATION_ERROR_PATTERNS } from "../../lib/verify/migration-errors";
+import { baseUrlFlag, healthPathFlag, optionalString } from "../flags";
 
 const HELP = `usage: runbook verify --base-url URL --expect-tier TIER [options]
        runbook verify --base-url URL --health-path PATH [options]      (em-runtime)
 
 Checks a release after it changed. Every check runs; the command fails (exit 1) if any failed and prints
-the way back (runbook rollback, pulumi stack history, helm rollback).
+the way back (runbook diagnose, runbook rollback, pulumi stack history, helm rollback).
 
 Checks:
   ready        GET /ready answers 200, retried with exponential backoff and jitter up to --ready-timeout
@@ -25,7 +26,15 @@ Checks:
   api-logs     the last --log-lines lines of the api container's logs (kubectl logs -l
                app.kubernetes.io/instance=RELEASE -c api) match none of:
                ${STARTUP_ERROR_PATTERNS.map((p) => p.name).join(" | ")}
-               (SKIP without --namespace and --release)
+               (SKIP without --namespace and --release, or when no pod has an api container)
+  <c>-logs     with --log-components: for each component (governance, assets, utils), the last
+               --log-lines lines of every container of its Deployment's pods (<release>-<component>;
+               kubectl logs deploy/...) match none of the migration errors:
+               ${MIGRATION_ERROR_PATTERNS.slice(0, MIGRATION_ERROR_PATTERNS.length - STARTUP_ERROR_PATTERNS.length)
+                 .map((p) => p.name)
+                 .join(" | ")}
+               nor the startup errors above; replaces api-logs. SKIP, saying why, for a component without
+               a Deployment or pods, or whose containers logged nothing (never passed on 0 lines)
   health       em-runtime mode: GET --health-path answers 200, retried like ready (replaces ready,
                auth-setup and license; --expect-tier, --first-install, --license-warn-days and
                --max-seats are then not used)
@@ -42,7 +51,10 @@ Options:
   --namespace NS             with --release: read the api logs from the cluster (KUBECONFIG)
   --release NAME             the Helm release name, e.g. alexandria-ee
   --context NAME             kubeconfig context (default: the current context)
-  --log-lines N              how many log lines per api container (default 50)
+  --log-lines N              how many log lines per container (default 50)
+  --log-components LIST      em-runtime: the components whose Deployments' logs are checked for migration
+                             errors, e.g. governance,assets,utils (instead of api-logs)
+  --no-logs                  the application has no log source: one check \`logs\`, SKIP, says so
   --json                     print one JSON object: {ok, checks: [{name, ok, detail, warning?, skipped?}], finishedAt, wayBack?,
                              afterFailure?}
 
@@ -85,6 +97,8 @@ export const verifyCommand: CliCommand = {
     release: { type: "string" },
     context: { type: "string" },
     "log-lines": { type: "string" },
+    "log-components": { type: "string" },
+    "no-logs": { type: "boolean" },
     "served-before": { type: "string" },
     "pre-upgrade-schema": { type: "string" },
     "schema-version-query": { type: "string" },
@@ -134,29 +148,16 @@ function describeAfterFailure(after: VerifyReport["afterFailure"]): string[] {
 }
 
 function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): VerifyOptions {
-  const baseUrl = requiredString(
-    values,
-    "base-url",
-    "the application's address, e.g. --base-url https://alexandria.example.com",
-  );
-  let parsed: URL;
-  try {
-    parsed = new URL(baseUrl);
-  } catch {
-    throw new UsageError(`--base-url '${baseUrl}' is not a URL: give e.g. --base-url https://alexandria.example.com`);
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new UsageError(`--base-url must be an http:// or https:// URL, got '${parsed.protocol}'`);
-  }
-  if (parsed.username !== "" || parsed.password !== "") {
-    throw new UsageError("--base-url must not carry credentials (user:password@): the checks use no authentication");
+  const baseUrl = baseUrlFlag(values, "https://alexandria.example.com");
+  if (baseUrl === undefined) {
+    throw new UsageError(
+      "--base-url is required: the application's address, e.g. --base-url https://alexandria.example.com",
+    );
   }
 
-  const healthPath = optionalString(values, "health-path");
+  const healthPath = healthPathFlag(values);
   let app: VerifyOptions["app"];
   if (healthPath !== undefined) {
-    if (!healthPath.startsWith("/"))
-      throw new UsageError(`--health-path must start with '/', e.g. /api/governance/health`);
     app = { kind: "health", healthPath };
   } else {
     app = {
@@ -190,9 +191,15 @@ function verifyOptionsFrom(values: ParsedValues, env: NodeJS.ProcessEnv): Verify
     throw new UsageError("--log-lines needs --namespace and --release (where to read the api logs)");
   }
 
+  const logComponents = componentList(values);
+  if (values["no-logs"] === true && logComponents !== undefined) {
+    throw new UsageError("--no-logs and --log-components contradict each other: give one");
+  }
   return {
     baseUrl,
     app,
+    ...(logComponents === undefined ? {} : { logs: { kind: "deployments", components: logComponents } }),
+    ...(values["no-logs"] === true ? { logs: { kind: "none" } } : {}),
     readyTimeoutMs: seconds(values, "ready-timeout", 300) * 1000,
     requestTimeoutMs: seconds(values, "request-timeout", 10) * 1000,
     ...(namespace === undefined || release === undefined
@@ -250,6 +257,22 @@ function onFailureFrom(values: ParsedValues, env: NodeJS.ProcessEnv, hasCluster:
           readServerSchemas: () => readServerSchemas(server, connectionFromEnv(env)),
         }),
   };
+}
+
+const COMPONENT = /^[a-z][a-z0-9-]*$/;
+
+/** --log-components governance,assets,utils; undefined when absent. */
+function componentList(values: ParsedValues): string[] | undefined {
+  const text = optionalString(values, "log-components");
+  if (text === undefined) return undefined;
+  const components = text.split(",").map((c) => c.trim());
+  const bad = components.filter((c) => !COMPONENT.test(c));
+  if (bad.length > 0) {
+    throw new UsageError(
+      `--log-components '${text}' is not a comma list of component names: write e.g. --log-components governance,assets,utils`,
+    );
+  }
+  return [...new Set(components)];
 }
 
 function requiredString(values: ParsedValues, flag: string, what: string): string {

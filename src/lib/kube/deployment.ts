@@ -5,7 +5,10 @@ import { instanceSelector, KubeTarget } from "./target";
 interface DeploymentList {
   items?: {
     metadata?: { name?: string };
-    spec?: { template?: { spec?: { containers?: { name: string; image?: string }[] } } };
+    spec?: {
+      selector?: { matchLabels?: Record<string, string> };
+      template?: { spec?: { containers?: { name: string; image?: string }[] } };
+    };
   }[];
 }
 
@@ -55,6 +58,39 @@ async function listReleaseDeployments(release: string, target: KubeTarget, env: 
     path: `/apis/apps/v1/namespaces/${encodeURIComponent(target.namespace)}/deployments`,
     query: { labelSelector: selector },
   });
+}
+
+/** A component's Deployment (`deploy/em-runtime-governance`) and the label selector of its pods. */
+export interface ComponentDeployment {
+  readonly name: string;
+  /** Its spec.selector.matchLabels as `k=v,k=v`: what `kubectl logs deploy/NAME` reads the pods by. */
+  readonly podSelector: string;
+}
+
+/**
+ * The release's Deployment of `component`: named `<release>-<component>`, or `<fullname>-<component>` when the
+ * chart's fullname is not the release name (`helm install em em-runtime` names it em-em-runtime-governance).
+ * Undefined when the release has none.
+ */
+export async function findComponentDeployment(
+  release: string,
+  component: string,
+  target: KubeTarget,
+  env: NodeJS.ProcessEnv,
+): Promise<ComponentDeployment | undefined> {
+  const items = (await listReleaseDeployments(release, target, env)).items ?? [];
+  const named = (name: string | undefined) => name === `${release}-${component}`;
+  const found =
+    items.find((d) => named(d.metadata?.name)) ?? items.find((d) => d.metadata?.name?.endsWith(`-${component}`));
+  const name = found?.metadata?.name;
+  if (found === undefined || name === undefined) return undefined;
+  const labels = Object.entries(found.spec?.selector?.matchLabels ?? {});
+  if (labels.length === 0) {
+    throw new Error(
+      `Deployment ${name} in namespace ${target.namespace} selects its pods by matchExpressions only, which the runbook does not read`,
+    );
+  }
+  return { name, podSelector: labels.map(([k, v]) => `${k}=${v}`).join(",") };
 }
 
 export function findContainerImage(list: DeploymentList, container: string): RunningImage | undefined {

@@ -1,16 +1,36 @@
 import { kubeClient } from "./client";
 import { instanceSelector, KubeTarget } from "./target";
 
-interface ContainerStatus {
+interface ContainerState {
+  waiting?: { reason?: string; message?: string };
+  running?: { startedAt?: string };
+  terminated?: { reason?: string; exitCode?: number; finishedAt?: string };
+}
+
+export interface ContainerStatus {
   name: string;
   ready?: boolean;
   restartCount?: number;
-  state?: { waiting?: { reason?: string }; terminated?: { reason?: string; exitCode?: number } };
+  state?: ContainerState;
+  /** The previous run's end, when the container restarted: what `kubectl logs --previous` shows the logs of. */
+  lastState?: ContainerState;
+}
+
+/** A container of a pod's spec: its name, image, and where its environment comes from. */
+export interface PodContainer {
+  name: string;
+  image?: string;
+  env?: { name: string; valueFrom?: { secretKeyRef?: { name?: string; key?: string } } }[];
+  envFrom?: { secretRef?: { name?: string } }[];
 }
 
 export interface Pod {
-  metadata?: { name?: string; deletionTimestamp?: string };
-  spec?: { containers?: { name: string; image?: string }[] };
+  metadata?: { name?: string; deletionTimestamp?: string; labels?: Record<string, string> };
+  spec?: {
+    containers?: PodContainer[];
+    initContainers?: PodContainer[];
+    volumes?: { name: string; secret?: { secretName?: string } }[];
+  };
   status?: {
     phase?: string;
     conditions?: { type: string; status: string }[];
@@ -37,14 +57,27 @@ export interface PodsHealth {
 }
 
 export async function listReleasePods(release: string, target: KubeTarget, env: NodeJS.ProcessEnv): Promise<Pod[]> {
+  return listPods(target, env, instanceSelector(release));
+}
+
+/** The pods of the namespace that match `labelSelector` (`kubectl get pods -l ...`); every pod without one. */
+export async function listPods(target: KubeTarget, env: NodeJS.ProcessEnv, labelSelector?: string): Promise<Pod[]> {
   const client = await kubeClient(target, env);
-  const selector = instanceSelector(release);
   const list = await client.getJson<PodList>({
-    what: `listing pods ${selector}`,
+    what: labelSelector === undefined ? "listing every pod" : `listing pods ${labelSelector}`,
     path: `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods`,
-    query: { labelSelector: selector },
+    ...(labelSelector === undefined ? {} : { query: { labelSelector } }),
   });
   return list.items ?? [];
+}
+
+/** `kubectl get pods -l SELECTOR` judged: every matching pod Running and Ready, none crash-looping. */
+export async function checkPodsHealthyBy(
+  target: KubeTarget,
+  env: NodeJS.ProcessEnv,
+  labelSelector?: string,
+): Promise<PodsHealth> {
+  return assessPods(await listPods(target, env, labelSelector));
 }
 
 /** Are all of the release's pods Running and Ready, none crash-looping? */
@@ -70,7 +103,8 @@ export function assessPods(pods: readonly Pod[]): PodsHealth {
   };
 }
 
-function podProblem(pod: Pod): string | undefined {
+/** What is wrong with one pod, in kubectl's words; undefined when it is Running and Ready. */
+export function podProblem(pod: Pod): string | undefined {
   const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
   const crashing = statuses.filter((c) => c.state?.waiting?.reason === "CrashLoopBackOff");
   if (crashing.length > 0) {

@@ -19,11 +19,30 @@ import { allPassed, CheckResult, fail, pass, skip } from "../check";
 import { evaluateUpgradeGate, RunningApi, RunningVersion } from "./upgrade-gate";
 import { checkSchemaGuard, RecordedSchema } from "./schema-guard";
 import { readSnapshots } from "../rollback/snapshot-records";
+import { diagnoseCommand } from "../diagnose/diagnose-command";
+import { checkInfrastructurePods, checkNamespacePods } from "./namespace-pods";
+import { checkHealthBefore } from "./health-before";
+import { BaseUrlSecret, checkBaseUrlSecret } from "./base-url-secret";
 
 export interface PreflightImage {
   /** api, orchestrator, dashboard… */
   readonly component: string;
   readonly ref: ImageReference;
+}
+
+/**
+ * An application's own checks before an upgrade, from its profile (em-runtime's guide: every pod of the
+ * namespace, the infrastructure pods, the health path, the address in its Secret). Absent: none of them run.
+ */
+export interface ApplicationPreflight {
+  /** Check every pod of the namespace, not only the release's (`kubectl get pods -n NS`). */
+  readonly allPods: boolean;
+  /** The label of the infrastructure pods: app.kubernetes.io/component=database. */
+  readonly infrastructureSelector?: string;
+  /** The application's public address and health path, checked before the upgrade. */
+  readonly health?: { readonly baseUrl: string; readonly path: string; readonly requestTimeoutMs: number };
+  /** The Secret key holding the application's address, compared with baseUrl. */
+  readonly baseUrlSecret?: BaseUrlSecret;
 }
 
 export interface PreflightOptions {
@@ -49,6 +68,8 @@ export interface PreflightOptions {
   readonly allowUnverifiedDatabaseTls?: string;
   /** Where this stack's snapshots are: the schema each version ran with (the schema guard). */
   readonly snapshots?: { readonly dir: string; readonly stack: string };
+  /** The application's own checks (em-runtime). */
+  readonly application?: ApplicationPreflight;
   readonly env: NodeJS.ProcessEnv;
 }
 
@@ -70,9 +91,9 @@ const SKIPPED_CLUSTER = "--skip-cluster";
 
 /** Runs every preflight check (none stops the others) and reports them all. */
 export async function runPreflight(options: PreflightOptions): Promise<PreflightReport> {
-  const [images, cluster, database, runningChart] = await Promise.all([
+  const [images, [cluster, application], database, runningChart] = await Promise.all([
     checkImages(options),
-    checkCluster(options),
+    checkCluster(options).then(async (c) => [c, await checkApplication(options, c.history)] as const),
     checkDatabaseChain(options),
     options.gateChartVersion === undefined ? undefined : runningChartVersion(options),
   ]);
@@ -97,11 +118,13 @@ export async function runPreflight(options: PreflightOptions): Promise<Preflight
     api === undefined ? undefined : (api.ref.tag ?? api.ref.digest),
     database.facts?.schemaVersion,
   );
-  const checks = [...images.checks, ...cluster.checks, ...database.checks, gate, ...schema].map((c) => ({
-    ...c,
-    detail: redact(c.detail),
-    ...(c.warning === undefined ? {} : { warning: redact(c.warning) }),
-  }));
+  const checks = [...images.checks, ...cluster.checks, ...application, ...database.checks, gate, ...schema].map(
+    (c) => ({
+      ...c,
+      detail: redact(c.detail),
+      ...(c.warning === undefined ? {} : { warning: redact(c.warning) }),
+    }),
+  );
   const latest = cluster.history === undefined ? undefined : latestRevision(cluster.history);
   return {
     ok: allPassed(checks),
@@ -219,6 +242,59 @@ async function runningApi(release: string, target: KubeTarget, env: NodeJS.Proce
   } catch (err) {
     return { state: "unknown", reason: (err as Error).message, skipped: false };
   }
+}
+
+/** The application's own checks, once the Helm history says whether this is a first install. */
+async function checkApplication(
+  options: PreflightOptions,
+  history: HelmRevision[] | undefined,
+): Promise<CheckResult[]> {
+  const app = options.application;
+  if (app === undefined) return [];
+  const { cluster, env } = options;
+  // Unknown (no cluster, or the history could not be read): every check runs.
+  const firstInstall = history !== undefined && history.length === 0;
+  const noCluster = (name: string, what: string) => skip(name, `${SKIPPED_CLUSTER}: ${what} not checked`);
+  const diagnose = diagnoseCommand(
+    cluster?.release ?? "<release>",
+    cluster?.target.namespace ?? "<namespace>",
+    cluster?.target.context,
+  );
+  const checks: Promise<CheckResult>[] = [];
+  if (app.allPods) {
+    checks.push(
+      cluster === undefined
+        ? Promise.resolve(noCluster("namespace-pods", "the namespace's pods were"))
+        : checkNamespacePods(cluster.target, cluster.release, env),
+    );
+  }
+  if (app.infrastructureSelector !== undefined) {
+    const selector = app.infrastructureSelector;
+    checks.push(
+      cluster === undefined
+        ? Promise.resolve(noCluster("infrastructure-pods", `pods labelled ${selector} were`))
+        : checkInfrastructurePods(cluster.target, selector, env),
+    );
+  }
+  if (app.health !== undefined) {
+    const { baseUrl, path, requestTimeoutMs } = app.health;
+    checks.push(
+      checkHealthBefore(
+        { baseUrl, path, retry: { attempts: 3, timeoutMs: requestTimeoutMs, backoffMs: 500 } },
+        firstInstall,
+        diagnose,
+      ),
+    );
+  }
+  if (app.baseUrlSecret !== undefined) {
+    const secret = app.baseUrlSecret;
+    checks.push(
+      cluster === undefined
+        ? Promise.resolve(noCluster("base-url", `${secret.key} in Secret ${secret.name} was`))
+        : checkBaseUrlSecret(secret, cluster.target, firstInstall, env),
+    );
+  }
+  return Promise.all(checks);
 }
 
 /** The chart version of the live release (its latest revision's record), for a gate on chart versions. */

@@ -102,9 +102,10 @@ export async function restoreServerSnapshot(request: ServerRestoreRequest): Prom
       `refusing to restore: ${refusals.join("; ")}. Pass --force to restore anyway; nothing was changed`,
     );
   }
-  for (const entry of selected) {
-    await verifyArchive(path.join(server.path, entry.directory), request.parentEnv, request.signal);
-  }
+  // Every dump readable before anything changes; each is a short pg_restore --list, so all at once.
+  await Promise.all(
+    selected.map((entry) => verifyArchive(path.join(server.path, entry.directory), request.parentEnv, request.signal)),
+  );
   const present = await withMaintenance(request.connection, async (admin) => {
     const found = new Set<string>();
     for (const entry of selected) if (await databaseExists(admin, entry.name)) found.add(entry.name);
@@ -194,13 +195,12 @@ const DATABASES_AT_ONCE = 2;
 async function createMissingRoles(ctx: ServerStepContext, entries: readonly ServerDatabaseEntry[]): Promise<string[]> {
   const server = ctx.snapshot;
   const globals = await readSavedGlobals(path.join(server.path, server.manifest.globals.file));
-  const needed = new Set<string>();
-  for (const entry of entries) {
-    const dumpPath = path.join(server.path, entry.directory);
-    for (const role of await rolesNeededBy(dumpPath, entry.properties, globals, ctx.parentEnv, ctx.signal)) {
-      needed.add(role);
-    }
-  }
+  const perDatabase = await Promise.all(
+    entries.map((entry) =>
+      rolesNeededBy(path.join(server.path, entry.directory), entry.properties, globals, ctx.parentEnv, ctx.signal),
+    ),
+  );
+  const needed = new Set(perDatabase.flatMap((roles) => [...roles]));
   return withMaintenance(ctx.connection, async (admin, c) => {
     const { create, unknown } = await missingRoles(admin, needed, globals);
     if (unknown.length > 0) {

@@ -3,10 +3,19 @@ import path from "node:path";
 import { OperationFailed, UsageError } from "../errors";
 import { digestSnapshot } from "./digest";
 import { DIGEST_METHODS } from "./digest";
-import type { LoadedSnapshot } from "./check-snapshot";
 import { MANIFEST_VERSION, SnapshotManifest } from "./manifest";
 import { DATABASES_DIR, serverManifestPath } from "./server-layout";
 import { ServerDatabaseEntry, ServerSnapshotManifest, isServerManifest, readServerManifest } from "./server-manifest";
+
+/**
+ * One database's dump as the single-database restore reads a snapshot: the same shape as check-snapshot.ts's
+ * LoadedSnapshot, declared here so that check-snapshot.ts can import this file without a cycle.
+ */
+export interface DatabaseDumpSnapshot {
+  readonly path: string;
+  readonly manifestPath: string;
+  readonly manifest: SnapshotManifest;
+}
 
 /** A server snapshot (`runbook snapshot --all-databases`) found from --snapshot, with its manifest. */
 export interface LoadedServerSnapshot {
@@ -37,7 +46,7 @@ export async function findServerSnapshot(snapshotArg: string): Promise<LoadedSer
  * is made from the server manifest's entry (same sha256 method, the entry's database as the source), so the
  * restore's checks, its journal and --resume work on it unchanged.
  */
-export function databaseSnapshot(server: LoadedServerSnapshot, entry: ServerDatabaseEntry): LoadedSnapshot {
+export function databaseSnapshot(server: LoadedServerSnapshot, entry: ServerDatabaseEntry): DatabaseDumpSnapshot {
   const m = server.manifest;
   const dumpPath = path.join(server.path, entry.directory);
   const manifest: SnapshotManifest = {
@@ -67,7 +76,7 @@ export function databaseSnapshot(server: LoadedServerSnapshot, entry: ServerData
  * `S/databases/<dir>` of a server snapshot S as a LoadedSnapshot, or undefined when the path is not inside one:
  * how a restore's journal, which names that path, finds its snapshot again on --resume.
  */
-export async function loadServerDatabaseDump(snapshotArg: string): Promise<LoadedSnapshot | undefined> {
+export async function loadServerDatabaseDump(snapshotArg: string): Promise<DatabaseDumpSnapshot | undefined> {
   const given = path.resolve(snapshotArg).replace(/\/+$/, "");
   if (path.basename(path.dirname(given)) !== DATABASES_DIR) return undefined;
   const server = await findServerSnapshot(path.dirname(path.dirname(given)));

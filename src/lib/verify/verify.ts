@@ -1,7 +1,8 @@
 import { latestRevision, previousGoodRevision, readHelmHistory } from "../kube";
 import { ApiLogsSource, checkApiLogs } from "./api-logs";
 import { checkAuthSetup } from "./auth-setup";
-import { allPassed, CheckResult } from "../check";
+import { allPassed, CheckResult, skip } from "../check";
+import { checkDeploymentLogs, deploymentLogsCheckName } from "./deployment-logs";
 import { endpointUrl, RetryPolicy } from "../http/fetch";
 import { checkLicense } from "./license";
 import { waitFor200 } from "./ready";
@@ -24,6 +25,15 @@ export interface HealthEndpointCheck {
   readonly healthPath: string;
 }
 
+/** Which logs verification reads for errors; the application's profile decides. */
+export type VerifyLogs =
+  /** Alexandria EE: the api container of the release's pods, for startup errors. */
+  | { readonly kind: "api-container" }
+  /** em-runtime: each component's Deployment (`<release>-<component>`), for migration errors. */
+  | { readonly kind: "deployments"; readonly components: readonly string[] }
+  /** An application whose profile names no log source: reported as skipped, saying so. */
+  | { readonly kind: "none" };
+
 export interface VerifyOptions {
   readonly baseUrl: string;
   readonly app: AlexandriaChecks | HealthEndpointCheck;
@@ -31,8 +41,10 @@ export interface VerifyOptions {
   readonly readyTimeoutMs: number;
   /** Deadline of each HTTP request. */
   readonly requestTimeoutMs: number;
-  /** The release in the cluster: where the api logs are read. The api-logs check is skipped without it. */
+  /** The release in the cluster: where the logs are read. The log checks are skipped without it. */
   readonly cluster?: ApiLogsSource;
+  /** Default: the api container's (Alexandria EE). */
+  readonly logs?: VerifyLogs;
   readonly env: NodeJS.ProcessEnv;
   /** What a failed verification does next (decided by the schema); absent: it only reports. */
   readonly onFailure?: OnFailure;
@@ -100,7 +112,12 @@ export async function runVerification(options: VerifyOptions): Promise<VerifyRep
     ...(afterFailure ? { afterFailure } : {}),
     wayBack: [
       ...restoreCommand,
-      ...wayBack({ release: cluster?.release, namespace: cluster?.target.namespace, previousRevision }),
+      ...wayBack({
+        release: cluster?.release,
+        namespace: cluster?.target.namespace,
+        context: cluster?.target.context,
+        previousRevision,
+      }),
     ],
   };
 }
@@ -180,8 +197,30 @@ async function runChecks(options: VerifyOptions): Promise<CheckResult[]> {
   } else {
     checks.push(await waitFor200("health", endpointUrl(baseUrl, app.healthPath), readyPolicy));
   }
-  checks.push(await checkApiLogs(options.cluster, options.env));
+  checks.push(...(await checkLogs(options)));
   return checks;
+}
+
+async function checkLogs(options: VerifyOptions): Promise<CheckResult[]> {
+  const logs = options.logs ?? { kind: "api-container" };
+  if (logs.kind === "api-container") return [await checkApiLogs(options.cluster, options.env)];
+  if (logs.kind === "none" || logs.components.length === 0) {
+    return [skip("logs", "the application's profile names no log source: no logs were read")];
+  }
+  const cluster = options.cluster;
+  if (cluster === undefined) {
+    return logs.components.map((c) =>
+      skip(deploymentLogsCheckName(c), `no --namespace/--release given, so the ${c} logs were not read`),
+    );
+  }
+  return Promise.all(
+    logs.components.map((component) =>
+      checkDeploymentLogs(
+        { target: cluster.target, release: cluster.release, component, lines: cluster.lines },
+        options.env,
+      ),
+    ),
+  );
 }
 
 /** The revision before the newest one that was ever deployed; undefined when the cluster cannot say. */
