@@ -13,8 +13,9 @@ export interface PostgresSnapshotArgs {
   readonly targetVersions: Readonly<Record<string, string>>;
   /**
    * `database`: pg_dump of the DSN's database (`runbook snapshot`); `server`: the roles and every database of
-   * the DSN's server, as the guide's pg_dumpall (`runbook snapshot --all-databases`, directory format, which
-   * takes neither schemaVersionQuery, kubeSecrets nor redisUrl). Default "database".
+   * the DSN's server, as the guide's pg_dumpall (`runbook snapshot --all-databases`, directory format, each
+   * database's schema read from its alembic_version, so no schemaVersionQuery). Both save kubeSecrets and
+   * redisUrl. Default "database".
    */
   readonly scope?: SnapshotScope;
   /** Directory the dumps go to, relative to the project or absolute. No default. */
@@ -35,9 +36,9 @@ export interface PostgresSnapshotArgs {
   readonly kubeContext?: string;
   /** SQL returning the schema/migration version recorded in the manifest. Default: none. */
   readonly schemaVersionQuery?: string;
-  /** Kubernetes Secrets saved with the snapshot (`<name>.secrets.json`). Default: none. */
+  /** Kubernetes Secrets saved with the snapshot (`<name>.secrets.json`, or `<name>/secrets.json`). Default: none. */
   readonly kubeSecrets?: { readonly namespace: string; readonly names: readonly string[] };
-  /** Redis URL (secret) whose dataset is saved with the snapshot (`<name>.redis.rdb`). Default: none. */
+  /** Redis URL (secret) whose dataset is saved with the snapshot (`<name>.redis.rdb`, or `<name>/redis.rdb`). Default: none. */
   readonly redisUrl?: pulumi.Input<string>;
   /**
    * Where the snapshot is also kept (`runbook snapshot --store`): uploaded after the local commit and read back.
@@ -185,26 +186,36 @@ function databaseSnapshotInvocation(args: PostgresSnapshotArgs, name: pulumi.Out
       compress: String(args.compression ?? 1),
       name,
       "schema-version-query": args.schemaVersionQuery,
-      "kube-secrets":
-        args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0
-          ? undefined
-          : args.kubeSecrets.names.join(","),
-      "kube-namespace":
-        args.kubeSecrets === undefined || args.kubeSecrets.names.length === 0 ? undefined : args.kubeSecrets.namespace,
+      ...companionFlags(args),
       "context-json":
         args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
       ...storeFlags(args.store?.settings),
     },
     args.protected ? ["protected"] : [],
-    {
-      PG_DSN: args.pgDsn,
-      RUNBOOK_DSN_SECRET: args.dsnSecretRef,
-      RUNBOOK_KUBE_CONTEXT: args.kubeContext,
-      RUNBOOK_REDIS_URL: args.redisUrl,
-      [STORE_ACCESS_KEY_ENV]: args.store?.accessKeyId,
-      [STORE_SECRET_KEY_ENV]: args.store?.secretAccessKey,
-    },
+    snapshotEnvironment(args),
   );
+}
+
+/** --kube-secrets and --kube-namespace: the Secrets saved with either kind of snapshot. */
+function companionFlags(args: PostgresSnapshotArgs): Record<"kube-secrets" | "kube-namespace", string | undefined> {
+  const secrets = args.kubeSecrets;
+  const none = secrets === undefined || secrets.names.length === 0;
+  return {
+    "kube-secrets": none ? undefined : secrets.names.join(","),
+    "kube-namespace": none ? undefined : secrets.namespace,
+  };
+}
+
+/** The DSN (or the Secret holding it), the kubeconfig context and the Redis URL, passed as environment only. */
+function snapshotEnvironment(args: PostgresSnapshotArgs) {
+  return {
+    PG_DSN: args.pgDsn,
+    RUNBOOK_DSN_SECRET: args.dsnSecretRef,
+    RUNBOOK_KUBE_CONTEXT: args.kubeContext,
+    RUNBOOK_REDIS_URL: args.redisUrl,
+    [STORE_ACCESS_KEY_ENV]: args.store?.accessKeyId,
+    [STORE_SECRET_KEY_ENV]: args.store?.secretAccessKey,
+  };
 }
 
 /** `--store`, `--store-endpoint`, `--store-region` of `runbook snapshot`. */
@@ -221,14 +232,15 @@ function storeFlags(settings: StoreSettings | undefined): Record<string, string 
 function serverSnapshotRefuses(args: PostgresSnapshotArgs): string[] {
   return [
     ...(args.schemaVersionQuery === undefined ? [] : ["schemaVersionQuery"]),
-    ...(args.kubeSecrets === undefined ? [] : ["kubeSecrets"]),
-    ...(args.redisUrl === undefined ? [] : ["redisUrl"]),
     ...(args.store === undefined ? [] : ["store"]),
     ...((args.format ?? "directory") === "directory" ? [] : [`format ${args.format}`]),
   ];
 }
 
-/** `runbook snapshot --all-databases`: the roles and every database of the DSN's server, one directory dump each. */
+/**
+ * `runbook snapshot --all-databases`: the roles and every database of the DSN's server, one directory dump each,
+ * with the Secrets and the Redis dataset inside it.
+ */
 function serverSnapshotInvocation(args: PostgresSnapshotArgs, name: pulumi.Output<string>) {
   return runbookInvocation(
     "snapshot",
@@ -237,10 +249,11 @@ function serverSnapshotInvocation(args: PostgresSnapshotArgs, name: pulumi.Outpu
       jobs: String(args.jobs ?? 2),
       compress: String(args.compression ?? 1),
       name,
+      ...companionFlags(args),
       "context-json":
         args.context === undefined ? undefined : pulumi.output(args.context).apply((c) => JSON.stringify(c)),
     },
     ["all-databases", ...(args.protected ? ["protected"] : [])],
-    { PG_DSN: args.pgDsn, RUNBOOK_DSN_SECRET: args.dsnSecretRef, RUNBOOK_KUBE_CONTEXT: args.kubeContext },
+    snapshotEnvironment(args),
   );
 }

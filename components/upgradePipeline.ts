@@ -93,7 +93,7 @@ export class UpgradePipeline extends pulumi.ComponentResource {
     );
 
     // A server snapshot (every database, as em-runtime's pg_dumpall) records each database's alembic_version
-    // itself and does not save Secrets or Redis yet (config validation warns when they are configured).
+    // itself: it takes no schema query. Both kinds save the profile's Secrets and Redis.
     const server = c.snapshot.scope === "server";
     this.snapshot = new PostgresSnapshot(
       `${name}-snapshot`,
@@ -110,8 +110,8 @@ export class UpgradePipeline extends pulumi.ComponentResource {
         kubeContext: c.kubeContext,
         schemaVersionQuery: server ? undefined : c.schemaVersionQuery,
         kubeSecrets:
-          server || c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
-        redisUrl: server ? undefined : c.snapshot.redisUrl,
+          c.snapshot.secrets.length === 0 ? undefined : { namespace: c.namespace, names: c.snapshot.secrets },
+        redisUrl: c.snapshot.redisUrl,
         store:
           server || c.snapshot.store === undefined
             ? undefined
@@ -187,8 +187,10 @@ export class UpgradePipeline extends pulumi.ComponentResource {
           servedBefore: this.preflight.releaseRevision,
           preUpgradeSchema: this.snapshot.result.schemaVersion,
           preUpgradeSnapshot: this.snapshot.path,
+          // em-runtime: whether a rollback is safe is read from every database the server snapshot saved.
+          serverSnapshot: server,
           stack: c.stack,
-          schemaVersionQuery: c.schemaVersionQuery,
+          schemaVersionQuery: server ? undefined : c.schemaVersionQuery,
           helmTimeoutSeconds: c.helm.timeoutSeconds,
           pgDsn: c.pgDsn,
           dsnSecretRef,

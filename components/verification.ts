@@ -48,6 +48,11 @@ export interface VerificationOnFailure {
   readonly preUpgradeSchema: pulumi.Input<string | null>;
   /** The pre-upgrade snapshot, named in the way back when the schema moved. */
   readonly preUpgradeSnapshot: pulumi.Input<string>;
+  /**
+   * The snapshot is a server snapshot (snapshotScope server): the decision compares every database's
+   * alembic_version in its manifest with the live one, and the way back restores it. Default false.
+   */
+  readonly serverSnapshot?: boolean;
   readonly stack: string;
   readonly schemaVersionQuery?: string;
   readonly helmTimeoutSeconds: number;
@@ -94,6 +99,7 @@ export function verifyInvocation(
   const logLines = args.logLines ?? 50;
   const onFailure = args.onFailure;
   const cluster = logLines > 0;
+  const server = onFailure?.serverSnapshot === true;
   return runbookInvocation(
     "verify",
     {
@@ -112,9 +118,10 @@ export function verifyInvocation(
       context: args.kubeContext,
       "served-before":
         failure?.servedBefore === null || failure === undefined ? undefined : String(failure.servedBefore),
-      "pre-upgrade-schema": failure?.preUpgradeSchema ?? undefined,
-      "pre-upgrade-snapshot": failure?.preUpgradeSnapshot,
-      "schema-version-query": onFailure?.schemaVersionQuery,
+      "pre-upgrade-schema": server ? undefined : (failure?.preUpgradeSchema ?? undefined),
+      "pre-upgrade-snapshot": server ? undefined : failure?.preUpgradeSnapshot,
+      "pre-upgrade-server-snapshot": server ? failure?.preUpgradeSnapshot : undefined,
+      "schema-version-query": server ? undefined : onFailure?.schemaVersionQuery,
       "helm-timeout": onFailure === undefined ? undefined : String(onFailure.helmTimeoutSeconds),
       stack: onFailure?.stack,
     },

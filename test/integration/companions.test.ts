@@ -1,90 +1,11 @@
 import assert from "node:assert/strict";
-import { ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { FakeKubeApi, startFakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
-import { dsnFor, realTool, recordedCalls, runCli, tempDir, toolWrapper } from "../support/postgres";
+import { REDIS, REDIS_URL, apiSecret, redisCli, requireRedis, startRedisFrom } from "../support/companions";
+import { sha256File } from "../support/digests";
+import { dsnFor, recordedCalls, runCli, tempDir, toolWrapper } from "../support/postgres";
 import { postgresSuite } from "../support/postgresSuite";
-
-/** test/services/redis.sh's server. */
-const REDIS = { port: 16379, password: "redis-test-pw" } as const;
-const REDIS_URL = `redis://:${REDIS.password}@127.0.0.1:${REDIS.port}`;
-
-function redisCli(port: number, password: string | undefined, ...args: string[]): string {
-  return execFileSync(realTool("redis-cli"), ["-h", "127.0.0.1", "-p", String(port), "--no-auth-warning", ...args], {
-    env: { PATH: process.env.PATH, ...(password === undefined ? {} : { REDISCLI_AUTH: password }) },
-    encoding: "utf8",
-  }).trim();
-}
-
-/** A Secret as the API server returns it, with the server-set fields a backup must not carry back. */
-function apiSecret(name: string, data: Record<string, string>): unknown {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    type: "Opaque",
-    metadata: {
-      name,
-      namespace: "em",
-      uid: "0b7e3f0c-1111-2222-3333-444455556666",
-      resourceVersion: "4711",
-      creationTimestamp: "2026-01-01T00:00:00Z",
-      managedFields: [{ manager: "kubectl", operation: "Update" }],
-      labels: { "app.kubernetes.io/instance": "em-runtime" },
-      annotations: {
-        "kubectl.kubernetes.io/last-applied-configuration": JSON.stringify({ data }),
-        "example.com/owner": "platform",
-      },
-    },
-    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
-  };
-}
-
-function sha256File(file: string): string {
-  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-}
-
-/** Starts a second, empty-handed redis-server that loads `rdb` at start-up: proves the file restores. */
-async function startRedisFrom(rdb: string): Promise<{ port: number; stop: () => Promise<void> }> {
-  const dir = tempDir("redis-restore");
-  fs.copyFileSync(rdb, path.join(dir, "dump.rdb"));
-  const port = 16390 + Math.floor(Math.random() * 100);
-  const child: ChildProcess = spawn(
-    realTool("redis-server"),
-    [
-      "--bind",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--dir",
-      dir,
-      "--dbfilename",
-      "dump.rdb",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-    ],
-    { stdio: "ignore" },
-  );
-  for (let i = 0; i < 100; i++) {
-    try {
-      if (redisCli(port, undefined, "ping") === "PONG") break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    port,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
-}
 
 /** Where the Secrets of namespace em are read. */
 const EM_SECRETS = "/api/v1/namespaces/em/secrets";
@@ -96,11 +17,7 @@ describe("runbook snapshot with companion backups: Kubernetes Secrets (fake API 
   let kube: FakeKubeApi;
 
   before(async function () {
-    try {
-      assert.equal(redisCli(REDIS.port, REDIS.password, "ping"), "PONG");
-    } catch {
-      throw new Error(`no Redis on 127.0.0.1:${REDIS.port}: run \`bash test/services/redis.sh start\` first`);
-    }
+    requireRedis();
     database = await seeded("rr_companions");
   });
   beforeEach(async () => {

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -20,7 +19,7 @@ import {
   tempDir,
   toolWrapper,
 } from "../support/postgres";
-import { directorySha256, sha256File } from "../support/digests";
+import { directorySha256, filesBelow, serverSnapshotSha256, sha256File } from "../support/digests";
 import { postgresSuite } from "../support/postgresSuite";
 import { Client } from "pg";
 
@@ -42,24 +41,6 @@ let foreign: string[] = [];
 const excludes = (): string[] => [...FIXED_EXCLUDES, ...foreign.map((name) => `"${name.replace(/"/g, '""')}"`)];
 const exclude = (): string[] => excludes().flatMap((pattern) => ["--exclude-database", pattern]);
 const OWNER_PASSWORD = "rs-owner-pw";
-
-/** Every file below dir, as paths relative to it. */
-function filesBelow(dir: string, prefix = ""): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const relative = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
-    return entry.isDirectory() ? filesBelow(path.join(dir, entry.name), relative) : [relative];
-  });
-}
-
-/** The documented whole-snapshot digest, recomputed independently. */
-function snapshotSha256(dir: string): string {
-  const lines = filesBelow(dir)
-    .filter((f) => f !== "manifest.json")
-    .sort()
-    .map((f) => `${f}\t${sha256File(path.join(dir, f))}\n`)
-    .join("");
-  return createHash("sha256").update(lines).digest("hex");
-}
 
 function modesBelow(dir: string): { path: string; mode: number; isDir: boolean }[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -183,7 +164,7 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
         .reduce((s, f) => s + fs.statSync(path.join(database.path, f)).size, 0);
       assert.equal(database.bytes, bytes, database.name);
     }
-    assert.equal(out.sha256, snapshotSha256(snapshotPath));
+    assert.equal(out.sha256, serverSnapshotSha256(snapshotPath));
     const allBytes = filesBelow(snapshotPath)
       .filter((f) => f !== "manifest.json")
       .reduce((s, f) => s + fs.statSync(path.join(snapshotPath, f)).size, 0);
@@ -387,9 +368,14 @@ describe("runbook snapshot --all-databases (integration, real PostgreSQL)", func
         /--schema-version-query cannot be used with --all-databases/,
       ],
       [
-        [...all, "--kube-secrets", "a", "--kube-namespace", "b"],
+        [...all, "--kube-secrets", "em-runtime-secrets"],
         { PG_DSN: dsnFor("postgres") },
-        /--kube-secrets cannot be used with --all-databases/,
+        /--kube-secrets needs --kube-namespace/,
+      ],
+      [
+        all,
+        { PG_DSN: dsnFor("postgres"), RUNBOOK_REDIS_URL: "http://:hunter2-pw@127.0.0.1:1" },
+        /RUNBOOK_REDIS_URL has scheme 'http'/,
       ],
       [[...all, "--exclude-database", '"open'], { PG_DSN: dsnFor("postgres") }, /unterminated double quote/],
       [[...all, "--jobs", "0"], { PG_DSN: dsnFor("postgres") }, /--jobs '0' is not usable/],

@@ -4,39 +4,11 @@
  * and verified again; when it moved, nothing is rolled back and the way back names the restore.
  */
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 import { AlexandriaApiFixture, startAlexandriaApi } from "../fixtures/alexandria-api/server";
 import { FakeKubeApi } from "../fixtures/alexandria-api/fake-kube-api";
-import { buildCli, dsnFor, tempDir } from "../support/postgres";
+import { fakeHelm } from "../support/fakeHelm";
+import { buildCli, dsnFor } from "../support/postgres";
 import { PROD_RELEASE, runVerify, startProdCluster } from "../support/prodCluster";
-
-/** A `helm` that records its argv and, as a real rollback would, makes the application ready again. */
-function fakeHelm(): { dir: string; calls: () => string[][] } {
-  const dir = tempDir("fake-helm-");
-  const log = path.join(dir, "calls.jsonl");
-  fs.writeFileSync(
-    path.join(dir, "helm"),
-    `#!${process.execPath}
-require("fs").appendFileSync(${JSON.stringify(log)}, JSON.stringify(process.argv.slice(2)) + "\\n");
-fetch(process.env.HELM_TEST_FIXTURE_URL + "/__fixture/mode", {
-  method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ readyNever: false }),
-}).then((r) => { process.exitCode = r.ok ? 0 : 1; });
-`,
-    { mode: 0o755 },
-  );
-  return {
-    dir,
-    calls: () =>
-      fs.existsSync(log)
-        ? fs
-            .readFileSync(log, "utf8")
-            .trim()
-            .split("\n")
-            .map((l) => JSON.parse(l) as string[])
-        : [],
-  };
-}
 
 describe("verify: after a failed check, decided by the schema", function () {
   this.timeout(60_000);

@@ -16,3 +16,21 @@ export function directorySha256(dir: string): string {
     .join("");
   return createHash("sha256").update(lines).digest("hex");
 }
+
+/** Every file below dir, as '/'-separated paths relative to it. */
+export function filesBelow(dir: string, prefix = ""): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const relative = prefix === "" ? entry.name : `${prefix}/${entry.name}`;
+    return entry.isDirectory() ? filesBelow(path.join(dir, entry.name), relative) : [relative];
+  });
+}
+
+/** A server snapshot's digest: sorted "path\tsha256\n" lines of every file below it but manifest.json. */
+export function serverSnapshotSha256(dir: string): string {
+  const lines = filesBelow(dir)
+    .filter((f) => f !== "manifest.json")
+    .sort()
+    .map((f) => `${f}\t${sha256File(path.join(dir, f))}\n`)
+    .join("");
+  return createHash("sha256").update(lines).digest("hex");
+}

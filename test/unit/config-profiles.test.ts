@@ -165,24 +165,16 @@ describe("config by application profile", () => {
     );
   });
 
-  it("a server snapshot takes no custom format, and says the Secrets and Redis are not saved with it", () => {
+  it("a server snapshot takes no custom format, and saves the Secrets and Redis itself: no warning", () => {
     assertProblem(
       emRuntimeRawValues({ snapshotFormat: "custom" }),
       "snapshotFormat",
       /directory-format dump per database/,
     );
-    const { warnings } = validate(emRuntimeRawValues(), { redisUrl: pulumi.secret("redis://:pw@redis:6379") });
-    assert.ok(
-      warnings.some((w) =>
-        /backupSecrets: em-runtime-secrets, infisical-bootstrap-secret are not saved with a server snapshot yet.*kubectl get secret em-runtime-secrets -n em -o yaml/.test(
-          w,
-        ),
-      ),
-      warnings.join("\n"),
-    );
-    assert.ok(warnings.some((w) => /redisUrl: Redis is not saved with a server snapshot yet/.test(w)));
-    assert.ok(!warnings.some((w) => /pw@/.test(w)), "the Redis URL's password reached a warning");
-    // A database snapshot saves them: no warning.
+    const { config, warnings } = validate(emRuntimeRawValues(), { redisUrl: pulumi.secret("redis://:pw@redis:6379") });
+    assert.deepStrictEqual(warnings, []);
+    assert.strictEqual(config.snapshot.scope, "server");
+    assert.deepStrictEqual(config.snapshot.secrets, ["em-runtime-secrets", "infisical-bootstrap-secret"]);
     assert.deepStrictEqual(validate(emRuntimeRawValues({ snapshotScope: "database" })).warnings, []);
   });
 });

@@ -9,10 +9,14 @@ type PipelineModule = typeof import("../../components/upgradePipeline");
 type ConfigModule = typeof import("../../src/lib/config/validate");
 
 /** Builds the pipeline for these raw values under a name of its own, and returns the resources it registered. */
-async function registered(name: string, values: Record<string, unknown>): Promise<RecordedResource[]> {
+async function registered(
+  name: string,
+  values: Record<string, unknown>,
+  extra: Parameters<typeof rawConfig>[1] = {},
+): Promise<RecordedResource[]> {
   const { UpgradePipeline }: PipelineModule = await import("../../components/upgradePipeline");
   const { validateConfig }: ConfigModule = await import("../../src/lib/config/validate");
-  const { config } = validateConfig(rawConfig(values), {
+  const { config } = validateConfig(rawConfig(values, extra), {
     project: "release-runbook",
     stack: "unit",
     projectDir: PROJECT_DIR,
@@ -26,10 +30,17 @@ async function registered(name: string, values: Record<string, unknown>): Promis
 function command(
   resources: RecordedResource[],
   suffix: string,
-): { create: string; environment: Record<string, string> } {
+): { create: string; environment: Record<string, string>; secretEnvironment: boolean } {
   const found = resources.filter((r) => r.type === "command:local:Command" && r.name.endsWith(suffix));
   assert.strictEqual(found.length, 1, `expected one command *${suffix}, got ${resources.map((r) => r.name)}`);
-  return { create: String(found[0].inputs.create), environment: found[0].inputs.environment ?? {} };
+  const environment = found[0].inputs.environment ?? {};
+  // A secret input (the Redis URL) makes the whole environment a secret, recorded wrapped.
+  const secretEnvironment = environment[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+  return {
+    create: String(found[0].inputs.create),
+    environment: secretEnvironment ? environment.value : environment,
+    secretEnvironment,
+  };
 }
 
 describe("UpgradePipeline by application profile", () => {
@@ -37,15 +48,49 @@ describe("UpgradePipeline by application profile", () => {
     const resources = await registered("em-server", emRuntimeRawValues());
     const dump = command(resources, "-snapshot-dump");
     assert.match(dump.create, /runbook\.js snapshot .*--all-databases/);
-    for (const flag of ["--format", "--schema-version-query", "--kube-secrets", "--kube-namespace"]) {
+    for (const flag of ["--format", "--schema-version-query"]) {
       assert.ok(!dump.create.includes(flag), `${flag} in ${dump.create}`);
     }
-    assert.ok(!("RUNBOOK_REDIS_URL" in dump.environment));
+    assert.ok(!("RUNBOOK_REDIS_URL" in dump.environment), "no redisUrl configured, no Redis saved");
     assert.strictEqual(dump.environment.RUNBOOK_DSN_SECRET, "em/em-runtime-db/dsn");
     // The same component and resource names as Alexandria's single-database snapshot: no alias needed.
     assert.ok(
       resources.some((r) => r.type === "release-runbook:db:PostgresSnapshot" && r.name === "em-server-snapshot"),
     );
+  });
+
+  it("em-runtime's server snapshot saves the profile's Secrets and the configured Redis, by environment only", async () => {
+    const resources = await registered("em-companions", emRuntimeRawValues(), {
+      redisUrl: pulumi.secret("redis://:r3dis-pw@em-redis:6379"),
+    });
+    const dump = command(resources, "-snapshot-dump");
+    assert.match(
+      dump.create,
+      /snapshot .*--kube-secrets "\$RUNBOOK_ARG_KUBE_SECRETS" --kube-namespace "\$RUNBOOK_ARG_KUBE_NAMESPACE".* --all-databases/,
+    );
+    // The profile's backupSecrets (the guide's two Secrets), in the release's namespace.
+    assert.strictEqual(dump.environment.RUNBOOK_ARG_KUBE_SECRETS, "em-runtime-secrets,infisical-bootstrap-secret");
+    assert.strictEqual(dump.environment.RUNBOOK_ARG_KUBE_NAMESPACE, "em");
+    assert.strictEqual(dump.environment.RUNBOOK_REDIS_URL, "redis://:r3dis-pw@em-redis:6379");
+    assert.ok(dump.secretEnvironment, "the Redis URL must keep the environment secret in the state");
+    assert.doesNotMatch(dump.create, /r3dis-pw/);
+
+    // backupSecrets set in the stack replaces the profile's list.
+    const own = await registered("em-own-secrets", emRuntimeRawValues({ backupSecrets: ["em-runtime-secrets"] }));
+    assert.strictEqual(command(own, "-snapshot-dump").environment.RUNBOOK_ARG_KUBE_SECRETS, "em-runtime-secrets");
+  });
+
+  it("em-runtime's verification decides a failure by the server snapshot's databases, not a schema query", async () => {
+    const resources = await registered("em-verify", emRuntimeRawValues({ schemaVersionQuery: "select 1" }));
+    const verify = command(resources, "-verification-verify");
+    assert.match(verify.create, /--pre-upgrade-server-snapshot "\$RUNBOOK_ARG_PRE_UPGRADE_SERVER_SNAPSHOT"/);
+    assert.strictEqual(verify.environment.RUNBOOK_ARG_PRE_UPGRADE_SERVER_SNAPSHOT, "/snap/x");
+    for (const flag of ["--pre-upgrade-snapshot ", "--pre-upgrade-schema", "--schema-version-query"]) {
+      assert.ok(!verify.create.includes(flag), `${flag} in ${verify.create}`);
+    }
+    const alexandria = command(await registered("alex-verify", validRawValues()), "-verification-verify");
+    assert.match(alexandria.create, /--pre-upgrade-snapshot "/);
+    assert.ok(!alexandria.create.includes("--pre-upgrade-server-snapshot"), alexandria.create);
   });
 
   it("em-runtime's preflight gates on the chart version and checks no image when none is overridden", async () => {

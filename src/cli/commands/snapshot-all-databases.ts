@@ -1,7 +1,7 @@
 import type { CommandResult, ParsedValues } from "../command";
 import { UsageError } from "../../lib/errors";
+import { CompanionRequest, describeCompanion } from "../../lib/snapshot/companions";
 import { connectionFromEnv } from "../../lib/pg/connection";
-import { REDIS_URL_ENV } from "../../lib/redis/source";
 import { databasePattern, flagPattern } from "../../lib/snapshot/database-patterns";
 import { withInterruption } from "../../lib/snapshot/interruption";
 import type { SnapshotFormat } from "../../lib/snapshot/layout";
@@ -15,6 +15,8 @@ export interface CommonSnapshotFlags {
   readonly compress: number;
   readonly name?: string;
   readonly context?: Record<string, unknown>;
+  /** --kube-secrets and RUNBOOK_REDIS_URL: saved with the snapshot, for one database or all of them. */
+  readonly companions: CompanionRequest;
   readonly protectedStack: boolean;
 }
 
@@ -24,8 +26,6 @@ const SERVER_ONLY_FLAGS = ["with-role-passwords", "exclude-database", "include-d
 /** Flags of the single-database snapshot that a server snapshot does not take, with the reason. */
 const SINGLE_DATABASE_ONLY: Record<string, string> = {
   "schema-version-query": "each database's schema version is read from its alembic_version table",
-  "kube-secrets": "Secrets are not saved with a server snapshot yet; save them with a single-database snapshot",
-  "kube-namespace": "Secrets are not saved with a server snapshot yet; save them with a single-database snapshot",
 };
 
 export function refuseServerOnlyFlags(values: ParsedValues): void {
@@ -48,11 +48,6 @@ export async function runServerSnapshot(
       "--all-databases writes one directory-format dump per database (parallel): leave out --format or give directory",
     );
   }
-  if ((env[REDIS_URL_ENV] ?? "").trim() !== "") {
-    throw new UsageError(
-      `${REDIS_URL_ENV} is set, but Redis is not saved with --all-databases yet: unset it here and save Redis with a single-database snapshot`,
-    );
-  }
   const given = excludePatterns(values["exclude-database"]);
   const included = excludePatterns(values["include-database"]);
   const connection = connectionFromEnv(env);
@@ -69,6 +64,7 @@ export async function runServerSnapshot(
       ...(included.length === 0
         ? {}
         : { include: { patterns: included.map((p) => flagPattern("--include-database", p)), given: included } }),
+      companions: common.companions,
       lockCommand: "snapshot --all-databases",
       context: common.context,
       protectedStack: common.protectedStack,
@@ -111,6 +107,7 @@ function serverSnapshotJson(outcome: ServerSnapshotOutcome): Record<string, unkn
       tocEntries: d.tocEntries,
       durations: d.durations,
     })),
+    companions: m.companions ?? [],
     ...(outcome.warnings === undefined ? {} : { warnings: outcome.warnings }),
   };
 }
@@ -134,6 +131,7 @@ function serverSnapshotText(outcome: ServerSnapshotOutcome): string {
     const schema = d.schemaVersion === null ? "" : `, alembic ${d.schemaVersion}`;
     lines.push(`database:  ${d.name} → ${d.directory} (${mib(d.bytes)}, owner ${d.properties.owner}${schema})`);
   }
+  for (const c of m.companions ?? []) lines.push(`also:      ${describeCompanion(c)}`);
   for (const warning of outcome.warnings ?? []) lines.push(`warning:   ${warning}`);
   return lines.join("\n");
 }

@@ -4,7 +4,7 @@ import { REDIS_URL_ENV, redisSourceFromUrl } from "../../lib/redis/source";
 import { isSecretName, namespaceNameProblem } from "../../lib/kube";
 import { LockRequest, withOperationLock } from "../../lib/lock/operation-lock";
 import { connectionFromEnv } from "../../lib/pg/connection";
-import type { CompanionRequest } from "../../lib/snapshot/companions";
+import { CompanionRequest, describeCompanion } from "../../lib/snapshot/companions";
 import { withInterruption } from "../../lib/snapshot/interruption";
 import { exists } from "../../lib/snapshot/durable-fs";
 import { SNAPSHOT_FORMATS, SnapshotFormat, checkSnapshotName, snapshotLayout } from "../../lib/snapshot/layout";
@@ -28,7 +28,8 @@ const MAX_CONTEXT_BYTES = 64 * 1024;
 
 const help = `usage: runbook snapshot --out-dir DIR [options]
        runbook snapshot --all-databases --out-dir DIR [--jobs N] [--compress N] [--with-role-passwords]
-                        [--include-database PATTERN]... [--exclude-database PATTERN]... [--name NAME] [--json]
+                        [--include-database PATTERN]... [--exclude-database PATTERN]... [--name NAME]
+                        [--kube-secrets A,B --kube-namespace NS] [--json]
 
 Dumps the database named by PG_DSN with pg_dump into DIR, atomically: pg_dump writes a hidden
 .NAME.partial-PID, which is hashed while it is written, checked with pg_restore --list, flushed to disk and
@@ -73,7 +74,9 @@ every database on the server (em-runtime's pg_dumpall), PG_DSN naming any databa
                                 (each database's sha256, size, owner, alembic_version, timings). Written as
                                 .NAME.partial-PID and renamed once when all of it is dumped, checked and
                                 flushed. Default NAME all-databases-<UTC time>. --jobs and --compress apply
-                                to each database's pg_dump
+                                to each database's pg_dump. --kube-secrets and ${REDIS_URL_ENV} are saved
+                                as for one database, but inside the snapshot: DIR/NAME/secrets.json and
+                                DIR/NAME/redis.rdb, listed in its manifest with their sha256 and size
   --with-role-passwords         also save the roles' password hashes (needs a superuser); by default roles
                                 are saved without them (--no-role-passwords) and need passwords set after a
                                 restore
@@ -135,17 +138,18 @@ export const snapshotCommand: CliCommand = {
     const name = typeof values.name === "string" ? checkSnapshotName(values.name) : undefined;
     const context = parseContext(values["context-json"]);
     const store = storeFromFlags(values);
+    const companions = parseCompanions(values, env);
     if (values["all-databases"] === true) {
       if (store !== undefined) {
         throw new UsageError("--store does not go with --all-databases yet: copy DIR/NAME/ to the store yourself");
       }
-      const common = { outDir, format, jobs, compress, name, context, protectedStack: values.protected === true };
+      const protectedStack = values.protected === true;
+      const common = { outDir, format, jobs, compress, name, context, companions, protectedStack };
       return runServerSnapshot(values, env, common);
     }
     refuseServerOnlyFlags(values);
     const query = values["schema-version-query"];
     const schemaVersionQuery = typeof query === "string" && query.trim() !== "" ? query : undefined;
-    const companions = parseCompanions(values, env);
     const connection = connectionFromEnv(env);
 
     const lock = { connection, database: connection.database, command: "snapshot" };
@@ -292,13 +296,7 @@ function snapshotText(outcome: SnapshotOutcome, stored?: StoredSnapshot): string
     `source:    ${m.source.user}@${m.source.host}:${m.source.port}/${m.source.database}, PostgreSQL ${m.serverVersion}`,
   ];
   if (m.schemaVersion !== null) lines.push(`schema:    ${m.schemaVersion}`);
-  for (const c of m.companions ?? []) {
-    const what =
-      c.kind === "kubernetes-secrets"
-        ? `Secrets ${(c.secrets ?? []).join(", ")} of ${c.namespace}`
-        : `Redis ${c.source}`;
-    lines.push(`also:      ${what} → ${c.path} (${c.bytes} bytes, sha256 ${c.sha256})`);
-  }
+  for (const c of m.companions ?? []) lines.push(`also:      ${describeCompanion(c)}`);
   if (stored !== undefined) {
     lines.push(
       stored.alreadyStored

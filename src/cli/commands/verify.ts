@@ -5,6 +5,7 @@ import { failedCheckNames, formatChecks } from "../../lib/check";
 import { OnFailure, runVerification, VerifyOptions, VerifyReport } from "../../lib/verify/verify";
 import { checkDatabase } from "../../lib/pg/check-database";
 import { connectionFromEnv } from "../../lib/pg/connection";
+import { readServerSchemas } from "../../lib/verify/server-schemas";
 import { STARTUP_ERROR_PATTERNS } from "../../lib/verify/startup-errors";
 import { MIGRATION_ERROR_PATTERNS } from "../../lib/verify/migration-errors";
 import { baseUrlFlag, healthPathFlag, optionalString } from "../flags";
@@ -66,6 +67,13 @@ After a failed check (with --namespace and --release), decided by the schema:
   --helm-timeout SECONDS     Helm's wait for the rolled-back revision (default 600)
   --stack NAME, --pre-upgrade-snapshot PATH
                              named in the way back when the schema moved (rollback with the restore)
+  --pre-upgrade-server-snapshot DIR
+                             em-runtime: the server snapshot taken before the up (snapshot
+                             --all-databases); decides instead of --pre-upgrade-schema and
+                             --schema-version-query by every database it saved: each one's
+                             alembic_version in its manifest against the one now (PG_DSN's server).
+                             None moved: --auto-rollback rolls back; any moved: the release is kept and
+                             the way back is \`runbook restore --snapshot DIR --yes\`
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 bad usage.`;
 
@@ -98,6 +106,7 @@ export const verifyCommand: CliCommand = {
     "helm-timeout": { type: "string" },
     stack: { type: "string" },
     "pre-upgrade-snapshot": { type: "string" },
+    "pre-upgrade-server-snapshot": { type: "string" },
   },
   async run(values, env): Promise<CommandResult> {
     const options = verifyOptionsFrom(values, env);
@@ -214,6 +223,18 @@ function onFailureFrom(values: ParsedValues, env: NodeJS.ProcessEnv, hasCluster:
   const preUpgradeSchema = optionalString(values, "pre-upgrade-schema");
   const stack = optionalString(values, "stack");
   const snapshot = optionalString(values, "pre-upgrade-snapshot");
+  const server = optionalString(values, "pre-upgrade-server-snapshot");
+  if (server !== undefined) {
+    const clash = ["pre-upgrade-schema", "schema-version-query", "pre-upgrade-snapshot"].filter(
+      (f) => values[f] !== undefined,
+    );
+    if (clash.length > 0) {
+      throw new UsageError(
+        `--pre-upgrade-server-snapshot decides by each database's alembic_version in the server snapshot: leave out ` +
+          clash.map((f) => `--${f}`).join(", "),
+      );
+    }
+  }
   return {
     autoRollback: values["auto-rollback"] === true,
     ...(servedBefore === undefined ? {} : { servedBefore: wholeNumber(values, "served-before", 0, 1) }),
@@ -229,6 +250,12 @@ function onFailureFrom(values: ParsedValues, env: NodeJS.ProcessEnv, hasCluster:
     helmTimeoutSeconds: seconds(values, "helm-timeout", 600),
     ...(stack === undefined ? {} : { stack }),
     ...(snapshot === undefined ? {} : { preUpgradeSnapshot: snapshot }),
+    ...(server === undefined
+      ? {}
+      : {
+          preUpgradeServerSnapshot: server,
+          readServerSchemas: () => readServerSchemas(server, connectionFromEnv(env)),
+        }),
   };
 }
 

@@ -36,7 +36,7 @@ export function crossCheck(r: Reader, raw: RawConfig, facts: KeysToRelate): void
   if (keys.snapshotFormat === "custom" && r.has("snapshotJobs") && keys.snapshotJobs > 1) {
     r.problem("snapshotJobs", "parallel jobs need snapshotFormat=directory (pg_dump -j only writes directories)");
   }
-  checkServerSnapshot(r, raw, facts);
+  checkServerSnapshot(r, facts);
   checkAcknowledgement(r, facts);
   checkPromotionOverride(r, facts);
 }
@@ -75,11 +75,8 @@ function checkChartRegistry(r: Reader, raw: RawConfig, facts: KeysToRelate): voi
   }
 }
 
-/**
- * A server snapshot (`runbook snapshot --all-databases`) writes one directory-format dump per database, and
- * does not save Secrets or Redis yet: say so instead of letting an operator believe they were saved.
- */
-function checkServerSnapshot(r: Reader, raw: RawConfig, facts: KeysToRelate): void {
+/** A server snapshot (`runbook snapshot --all-databases`) writes one directory-format dump per database. */
+function checkServerSnapshot(r: Reader, facts: KeysToRelate): void {
   const scope = facts.keys.snapshotScope ?? facts.profile.snapshotScope;
   if (scope !== "server") return;
   if (facts.keys.snapshotFormat === "custom") {
@@ -87,21 +84,6 @@ function checkServerSnapshot(r: Reader, raw: RawConfig, facts: KeysToRelate): vo
       "snapshotFormat",
       "custom cannot be used with snapshotScope server, which writes one directory-format dump per database; " +
         "remove snapshotFormat (or set snapshotScope database)",
-    );
-  }
-  const secrets = facts.keys.backupSecrets ?? facts.profile.backupSecrets;
-  if (secrets.length > 0) {
-    r.warnings.push(
-      `${r.key("backupSecrets")}: ${secrets.join(", ")} are not saved with a server snapshot yet (snapshotScope ` +
-        `server); save them by hand before the up: ` +
-        secrets
-          .map((s) => `kubectl get secret ${s} -n ${facts.keys.namespace ?? "NAMESPACE"} -o yaml > ${s}-backup.yaml`)
-          .join("; "),
-    );
-  }
-  if (raw.redisUrl !== undefined) {
-    r.warnings.push(
-      `${r.key("redisUrl")}: Redis is not saved with a server snapshot yet (snapshotScope server); back it up by hand`,
     );
   }
   if (facts.keys.snapshotStore !== undefined) {

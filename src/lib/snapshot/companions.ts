@@ -9,6 +9,20 @@ import { digestSnapshot } from "./digest";
 import { FILE_MODE, exists, removeQuietly } from "./durable-fs";
 import { COMPANION_KINDS, CompanionKind, SnapshotLayout } from "./layout";
 
+/**
+ * Where a snapshot keeps its companions: beside a single-database snapshot (its SnapshotLayout, renamed into
+ * place before the dump's rename commits), or inside a server snapshot's directory (committed by its one rename).
+ */
+export interface CompanionPlacement {
+  /** The snapshot's name and manifest, named when a reused snapshot lacks what is asked for now. */
+  readonly name: string;
+  readonly manifestPath: string;
+  /** Where the companion lives once the snapshot is committed (recorded in the manifest). */
+  readonly companionPath: (kind: CompanionKind) => string;
+  /** Where it is written while the snapshot is being taken. */
+  readonly companionPartialPath: (kind: CompanionKind) => string;
+}
+
 /** What else an upgrade must be able to put back besides the database (em-runtime: its Secrets, Redis). */
 export interface CompanionRequest {
   /** Kubernetes Secrets saved as one List document that `kubectl apply -f` restores. */
@@ -20,7 +34,10 @@ export interface CompanionRequest {
 /** One companion file as the manifest records it. */
 export interface CompanionBackup {
   readonly kind: CompanionKind;
-  /** Absolute path of the file when it was taken (DIR/NAME.secrets.json, DIR/NAME.redis.rdb). */
+  /**
+   * Absolute path of the file when it was taken: DIR/NAME.secrets.json and DIR/NAME.redis.rdb beside a
+   * single-database snapshot, DIR/NAME/secrets.json and DIR/NAME/redis.rdb inside a server snapshot.
+   */
   readonly path: string;
   readonly sha256: string;
   readonly bytes: number;
@@ -51,7 +68,7 @@ export function requestedKinds(request: CompanionRequest | undefined): Companion
  */
 export async function takeCompanions(
   request: CompanionRequest | undefined,
-  layout: SnapshotLayout,
+  layout: CompanionPlacement,
   parentEnv: NodeJS.ProcessEnv,
   signal?: AbortSignal,
 ): Promise<PendingCompanion[]> {
@@ -114,7 +131,7 @@ export async function removeOrphanedCompanions(layout: SnapshotLayout): Promise<
 export async function checkCompanionsOf(
   recorded: readonly CompanionBackup[] | undefined,
   request: CompanionRequest | undefined,
-  layout: SnapshotLayout,
+  layout: Omit<CompanionPlacement, "companionPartialPath">,
 ): Promise<void> {
   const name = layout.name;
   for (const kind of requestedKinds(request)) {
@@ -145,6 +162,13 @@ export async function checkCompanionsOf(
       );
     }
   }
+}
+
+/** One companion as a line of the snapshot's report: what was saved, where, its size and sha256. */
+export function describeCompanion(c: CompanionBackup): string {
+  const what =
+    c.kind === "kubernetes-secrets" ? `Secrets ${(c.secrets ?? []).join(", ")} of ${c.namespace}` : `Redis ${c.source}`;
+  return `${what} → ${c.path} (${c.bytes} bytes, sha256 ${c.sha256})`;
 }
 
 /**

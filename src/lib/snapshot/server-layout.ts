@@ -1,13 +1,33 @@
 import { createHash } from "node:crypto";
 import path from "node:path";
+import type { CompanionPlacement } from "./companions";
+import type { CompanionKind } from "./layout";
 
 /**
- * Inside a server snapshot `DIR/NAME/`: the roles and tablespaces, one directory-format dump per database, and
- * the manifest. The manifest lives inside the directory so that one rename commits all of it together.
+ * Inside a server snapshot `DIR/NAME/`: the roles and tablespaces, one directory-format dump per database, the
+ * companions asked for (the Kubernetes Secrets, the Redis dataset) and the manifest. All of it lives inside the
+ * directory so that one rename commits all of it together.
  */
 export const GLOBALS_FILE = "globals.sql";
 export const DATABASES_DIR = "databases";
 export const SERVER_MANIFEST_FILE = "manifest.json";
+export const SERVER_COMPANION_FILES: Readonly<Record<CompanionKind, string>> = {
+  "kubernetes-secrets": "secrets.json",
+  redis: "redis.rdb",
+};
+
+/**
+ * The companions of the server snapshot NAME: written straight into its partial directory, where they need no
+ * rename of their own, and recorded at their place in the final one.
+ */
+export function serverCompanionPlacement(name: string, partialDir: string, finalDir: string): CompanionPlacement {
+  return {
+    name,
+    manifestPath: serverManifestPath(finalDir),
+    companionPath: (kind) => path.join(finalDir, SERVER_COMPANION_FILES[kind]),
+    companionPartialPath: (kind) => path.join(partialDir, SERVER_COMPANION_FILES[kind]),
+  };
+}
 
 /** Database names that are usable as a directory name as they are; any other gets a digest suffix. */
 const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/;

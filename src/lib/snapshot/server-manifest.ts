@@ -1,4 +1,5 @@
 import type { ConnectionFacts } from "../pg/connection";
+import type { CompanionBackup } from "./companions";
 import type { DatabaseProperties } from "../pg/database-properties";
 import type { FileDigest } from "./digest";
 import { readCheckedJson } from "./manifest";
@@ -47,6 +48,8 @@ export interface ServerSnapshotManifest {
     readonly globalsMs: number;
     /** Wall time from the first database dump's start to the last one's verification. */
     readonly databasesMs: number;
+    /** Reading the Secrets and copying Redis, when they were asked for. */
+    readonly companionsMs?: number;
   };
   /** The connection the snapshot was taken through; never the password. */
   readonly source: ConnectionFacts;
@@ -69,6 +72,11 @@ export interface ServerSnapshotManifest {
     readonly rolePasswords: boolean;
   };
   readonly databases: ServerDatabaseEntry[];
+  /**
+   * The Kubernetes Secrets and the Redis dataset saved with the databases, as files inside the snapshot
+   * (server-layout.ts SERVER_COMPANION_FILES), each with its sha256 and size; absent when none was asked for.
+   */
+  readonly companions?: CompanionBackup[];
   readonly context?: Record<string, unknown>;
 }
 

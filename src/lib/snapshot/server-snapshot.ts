@@ -5,6 +5,7 @@ import { checkDatabase } from "../pg/check-database";
 import { connectClient } from "../pg/client";
 import { PgConnection, connectionFacts } from "../pg/connection";
 import { readDatabaseProperties } from "../pg/database-properties";
+import { CompanionRequest, checkCompanionsOf, takeCompanions } from "./companions";
 import { DatabaseToDump, dumpEachDatabase } from "./database-dumps";
 import { withoutExcluded } from "./database-patterns";
 import { FileDigest, directoryDigest } from "./digest";
@@ -13,7 +14,13 @@ import { dumpGlobals } from "./globals";
 import { acquireDatabaseLocks } from "../lock/operation-lock";
 import { SnapshotLayout, snapshotLayout } from "./layout";
 import { listServerDatabases } from "./server-databases";
-import { DATABASES_DIR, GLOBALS_FILE, serverManifestPath } from "./server-layout";
+import {
+  DATABASES_DIR,
+  GLOBALS_FILE,
+  SERVER_COMPANION_FILES,
+  serverCompanionPlacement,
+  serverManifestPath,
+} from "./server-layout";
 import {
   SERVER_DIGEST_METHOD,
   SERVER_MANIFEST_VERSION,
@@ -49,6 +56,8 @@ export interface ServerSnapshotRequest {
   readonly exclude?: { readonly patterns: readonly RegExp[]; readonly given: readonly string[] };
   /** When given, only the databases matching one of these are saved (then `exclude` applies). */
   readonly include?: { readonly patterns: readonly RegExp[]; readonly given: readonly string[] };
+  /** Kubernetes Secrets and Redis saved inside the snapshot and committed with it. Default: none. */
+  readonly companions?: CompanionRequest;
   /**
    * The runbook command to name as the holder of the databases' operation locks, taken (all on one session)
    * once the databases are listed and held until the snapshot is committed. Absent: no lock is taken.
@@ -72,10 +81,11 @@ export interface ServerSnapshotOutcome {
 }
 
 /**
- * Saves the server's roles and tablespaces (pg_dumpall --globals-only) and every database (pg_dump, directory
- * format, parallel) into one directory that is committed as a unit: everything is written under the hidden
- * partial name, hashed, checked with pg_restore --list and flushed, the manifest is written inside it, and one
- * rename makes it appear. Any failure removes the partial, so the final name holds a whole snapshot or nothing.
+ * Saves the server's roles and tablespaces (pg_dumpall --globals-only), every database (pg_dump, directory
+ * format, parallel) and the companions asked for (Kubernetes Secrets, Redis; the single-database snapshot's
+ * code) into one directory that is committed as a unit: everything is written under the hidden partial name,
+ * hashed, checked with pg_restore --list and flushed, the manifest is written inside it, and one rename makes it
+ * appear. Any failure removes the partial, so the final name holds a whole snapshot or nothing.
  */
 export async function takeServerSnapshot(request: ServerSnapshotRequest): Promise<ServerSnapshotOutcome> {
   return inSnapshotDir(request.outDir, request.protectedStack ?? false, () => serverSnapshotInto(request));
@@ -84,7 +94,7 @@ export async function takeServerSnapshot(request: ServerSnapshotRequest): Promis
 async function serverSnapshotInto(request: ServerSnapshotRequest): Promise<ServerSnapshotOutcome> {
   const named = request.name === undefined ? undefined : snapshotLayout(request.outDir, request.name);
   if (named !== undefined) {
-    const existing = await findExistingServerSnapshot(named);
+    const existing = await findExistingServerSnapshot(named, request.companions);
     if (existing !== undefined) return existing;
   }
   const inspectStarted = Date.now();
@@ -131,6 +141,12 @@ async function dumpServer(
   try {
     await fs.mkdir(partial, { mode: DIRECTORY_MODE });
     await fs.mkdir(path.join(partial, DATABASES_DIR), { mode: DIRECTORY_MODE });
+    // First, as the single-database snapshot does: a missing Secret or an unreachable Redis fails the snapshot
+    // before the long dumps. Written inside the partial directory, they are committed by its one rename.
+    const companionsStarted = Date.now();
+    const placement = serverCompanionPlacement(layout.name, partial, finalPath);
+    const companions = await takeCompanions(request.companions, placement, request.parentEnv, request.signal);
+    const companionsMs = Date.now() - companionsStarted;
     const globals = await dumpGlobals({
       connection: request.connection,
       parentEnv: request.parentEnv,
@@ -153,6 +169,9 @@ async function dumpServer(
     for (const entry of entries) {
       for (const file of entry.files) files.push({ ...file, name: `${entry.directory}/${file.name}` });
     }
+    for (const { backup } of companions) {
+      files.push({ name: SERVER_COMPANION_FILES[backup.kind], sha256: backup.sha256, bytes: backup.bytes });
+    }
     const whole = directoryDigest(files);
     const commitStarted = Date.now();
     const manifest: ServerSnapshotManifest = {
@@ -164,7 +183,12 @@ async function dumpServer(
       sha256Method: SERVER_DIGEST_METHOD,
       bytes: whole.bytes,
       createdAt: new Date().toISOString(),
-      durations: { inspectMs, globalsMs: globals.ms, databasesMs },
+      durations: {
+        inspectMs,
+        globalsMs: globals.ms,
+        databasesMs,
+        ...(companions.length === 0 ? {} : { companionsMs }),
+      },
       source: connectionFacts(request.connection),
       serverVersion: facts.serverVersion,
       serverVersionNum: facts.serverVersionNum,
@@ -183,6 +207,7 @@ async function dumpServer(
         rolePasswords: request.withRolePasswords ?? false,
       },
       databases: entries,
+      ...(companions.length === 0 ? {} : { companions: companions.map((c) => c.backup) }),
       ...(request.context === undefined ? {} : { context: request.context }),
     };
     await writeManifestAndFlush(partial, manifest, entries.length > 0);
@@ -250,10 +275,14 @@ async function writeManifestAndFlush(
 }
 
 /**
- * A server snapshot of this name that already exists: returned as is when its manifest is valid and its files
- * add up to the recorded size. Anything else of that name is refused rather than overwritten.
+ * A server snapshot of this name that already exists: returned as is when its manifest is valid, its files
+ * add up to the recorded size and it holds the companions asked for now. Anything else of that name is refused
+ * rather than overwritten.
  */
-async function findExistingServerSnapshot(layout: SnapshotLayout): Promise<ServerSnapshotOutcome | undefined> {
+async function findExistingServerSnapshot(
+  layout: SnapshotLayout,
+  companions: CompanionRequest | undefined,
+): Promise<ServerSnapshotOutcome | undefined> {
   const finalPath = layout.finalPath("directory");
   const singleDatabase = [layout.manifestPath, layout.finalPath("custom")];
   if ((await Promise.all(singleDatabase.map(exists))).some(Boolean)) {
@@ -272,11 +301,14 @@ async function findExistingServerSnapshot(layout: SnapshotLayout): Promise<Serve
   let bytes = await sizeOf(path.join(finalPath, manifest.globals.file)).catch(() => -1);
   for (const database of manifest.databases)
     bytes += await sizeOf(path.join(finalPath, database.directory)).catch(() => -1);
+  for (const companion of manifest.companions ?? [])
+    bytes += await sizeOf(path.join(finalPath, SERVER_COMPANION_FILES[companion.kind])).catch(() => -1);
   if (manifest.name !== layout.name || bytes !== manifest.bytes) {
     throw new OperationFailed(
       `${finalPath} does not match its manifest (name ${manifest.name}, ${manifest.bytes} bytes recorded, ${bytes} ` +
         "found): move it away or choose another --name",
     );
   }
+  await checkCompanionsOf(manifest.companions, companions, serverCompanionPlacement(layout.name, finalPath, finalPath));
   return { manifest, path: finalPath, manifestPath, reused: true };
 }

@@ -7,7 +7,7 @@ import { endpointUrl, RetryPolicy } from "../http/fetch";
 import { checkLicense } from "./license";
 import { waitFor200 } from "./ready";
 import { wayBack } from "./way-back";
-import { decideAfterFailure, FailureDecision } from "./after-failure";
+import { decideAfterFailure, FailureDecision, ServerSchemas } from "./after-failure";
 import { helmRollback } from "../helm/rollback";
 
 /** Alexandria EE: /ready, /auth/setup, /license. */
@@ -59,11 +59,18 @@ export interface OnFailure {
   readonly preUpgradeSchema?: string;
   /** Reads the schema version now; undefined when no query is configured. */
   readonly readLiveSchema?: () => Promise<string | undefined>;
+  /**
+   * Server scope (em-runtime): compares every database's Alembic version with the pre-upgrade server
+   * snapshot's, instead of preUpgradeSchema and readLiveSchema.
+   */
+  readonly readServerSchemas?: () => Promise<ServerSchemas>;
   /** Seconds Helm waits for the rolled-back revision's rollout. */
   readonly helmTimeoutSeconds: number;
   /** For the way back when the schema moved: the stack and the pre-upgrade snapshot to restore. */
   readonly stack?: string;
   readonly preUpgradeSnapshot?: string;
+  /** The pre-upgrade server snapshot, restored with `runbook restore` when a database's schema moved. */
+  readonly preUpgradeServerSnapshot?: string;
 }
 
 /** What happened after the failed checks. */
@@ -97,12 +104,8 @@ export async function runVerification(options: VerifyOptions): Promise<VerifyRep
   const afterFailure = options.onFailure === undefined ? undefined : await handleFailure(options, options.onFailure);
   const { cluster } = options;
   const previousRevision = options.onFailure?.servedBefore ?? (await rollbackRevision(options));
-  const restoreCommand =
-    afterFailure?.decision.action === "hold" && afterFailure.decision.schemaMoved
-      ? [
-          `runbook rollback --stack ${options.onFailure?.stack ?? "<stack>"} --to last-good --restore-snapshot ${options.onFailure?.preUpgradeSnapshot ?? "<the pre-upgrade snapshot>"} --yes  (${afterFailure.decision.reason})`,
-        ]
-      : [];
+  const moved = afterFailure?.decision.action === "hold" && afterFailure.decision.schemaMoved;
+  const restoreCommand = moved ? restoreSteps(options.onFailure, afterFailure.decision.reason) : [];
   return {
     ok,
     checks,
@@ -119,6 +122,23 @@ export async function runVerification(options: VerifyOptions): Promise<VerifyRep
   };
 }
 
+/**
+ * The way back when a schema moved and the release was kept: a server snapshot is restored whole (every
+ * database as it was before the up; the release can then be rolled back), a database snapshot with the rollback.
+ */
+function restoreSteps(onFailure: OnFailure | undefined, reason: string): string[] {
+  const server = onFailure?.preUpgradeServerSnapshot;
+  if (server !== undefined) {
+    return [
+      `runbook restore --snapshot ${server} --yes  (${reason}; puts every database back as the pre-upgrade server ` +
+        "snapshot saved it, after which the release can be rolled back as below)",
+    ];
+  }
+  return [
+    `runbook rollback --stack ${onFailure?.stack ?? "<stack>"} --to last-good --restore-snapshot ${onFailure?.preUpgradeSnapshot ?? "<the pre-upgrade snapshot>"} --yes  (${reason})`,
+  ];
+}
+
 async function handleFailure(options: VerifyOptions, onFailure: OnFailure): Promise<AfterFailureReport> {
   let liveSchema: string | undefined;
   try {
@@ -126,10 +146,12 @@ async function handleFailure(options: VerifyOptions, onFailure: OnFailure): Prom
   } catch {
     liveSchema = undefined; // unknown: decideAfterFailure holds
   }
+  const serverSchemas = await onFailure.readServerSchemas?.();
   const decision = decideAfterFailure({
     servedBefore: onFailure.servedBefore,
     preUpgradeSchema: onFailure.preUpgradeSchema,
     liveSchema,
+    ...(serverSchemas === undefined ? {} : { serverSchemas }),
   });
   if (decision.action !== "roll-back" || !onFailure.autoRollback || options.cluster === undefined) {
     return { decision };
