@@ -6,6 +6,7 @@
  * failed migration ending with the way back and `runbook diagnose`.
  */
 import * as assert from "assert";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Stack } from "@pulumi/pulumi/automation";
@@ -114,12 +115,27 @@ describe("e2e: em-runtime from its OCI chart, as its upgrade guide runs it", fun
     );
     for (const service of EM_SERVICES) assert.strictEqual(alembic[service], `0001_${service}`);
     assert.strictEqual(alembic.keycloak, null);
-    // The guide's `kubectl get secret ... -o yaml > backup` of both Secrets: a server snapshot does not save
-    // them yet (src/cli/commands/snapshot-all-databases.ts refuses --kube-secrets), so the up says so, naming
-    // the commands, and saves no partial copy.
-    assert.match(run.output, /em-runtime-secrets, infisical-bootstrap-secret are not saved with a server snapshot yet/);
-    assert.match(run.output, /kubectl get secret em-runtime-secrets -n em-runtime -o yaml/);
-    assert.deepStrictEqual(savedSecretFiles(project.snapshots), []);
+    // The guide's `kubectl get secret ... -o yaml > backup` of both Secrets: saved inside the server snapshot,
+    // listed in its manifest with their sha256, readable by nobody else.
+    const companions = (latest.companions ?? []) as {
+      kind: string;
+      path: string;
+      sha256: string;
+      secrets?: string[];
+    }[];
+    const secrets = companions.find((c) => c.kind === "kubernetes-secrets");
+    assert.ok(secrets, `no Secrets in the server snapshot's manifest: ${JSON.stringify(companions)}`);
+    assert.deepStrictEqual([...(secrets.secrets ?? [])].sort(), ["em-runtime-secrets", "infisical-bootstrap-secret"]);
+    const saved = savedSecretFiles(project.snapshots);
+    assert.strictEqual(saved.length, manifests.length, saved.join(", "));
+    // The Secrets' file lives beside the manifest, inside the snapshot's directory.
+    const file = path.join(path.dirname(manifests.at(-1)!.path), path.basename(secrets.path));
+    const content = fs.readFileSync(file);
+    assert.strictEqual(crypto.createHash("sha256").update(content).digest("hex"), secrets.sha256);
+    assert.strictEqual(fs.statSync(file).mode & 0o777, 0o600);
+    assert.match(content.toString("utf8"), /em-runtime-secrets/);
+    assert.match(content.toString("utf8"), /infisical-bootstrap-secret/);
+    assert.doesNotMatch(run.output, /not saved with a server snapshot/);
   });
 
   it("an up with nothing changed takes no snapshot and makes no revision", async () => {

@@ -106,7 +106,9 @@ export function savedSecretFiles(dir: string): string[] {
     for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
       const full = path.join(d, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (entry.name.endsWith(".secrets.json")) found.push(path.relative(dir, full));
+      // NAME.secrets.json beside a database's dump; NAME/secrets.json inside a server snapshot.
+      else if (entry.name === "secrets.json" || entry.name.endsWith(".secrets.json"))
+        found.push(path.relative(dir, full));
     }
   };
   walk(dir);
