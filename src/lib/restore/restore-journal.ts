@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UsageError } from "../errors";
-import { DIRECTORY_MODE, FILE_MODE, fsyncPath } from "../snapshot/durable-fs";
+import { writeJsonDurably } from "../snapshot/durable-fs";
 
 /**
  * The steps of a restore, in order; the journal records the last one completed. Everything up to
@@ -77,17 +77,7 @@ export function startedBy(): RestoreJournal["startedBy"] {
  * flushed, so that a crash leaves either the previous version or this one, never a torn file.
  */
 export async function writeJournal(file: string, journal: RestoreJournal | object): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: DIRECTORY_MODE });
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}`);
-  const handle = await fs.open(temp, "w", FILE_MODE);
-  try {
-    await handle.writeFile(`${JSON.stringify(journal, null, 2)}\n`, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
-  await fsyncPath(path.dirname(file));
+  await writeJsonDurably(file, journal);
 }
 
 /** Reads a journal; a missing or foreign file is a UsageError naming it. */

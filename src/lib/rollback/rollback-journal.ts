@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { UsageError } from "../errors";
-import { DIRECTORY_MODE, FILE_MODE, fsyncPath } from "../snapshot/durable-fs";
+import { writeJsonDurably } from "../snapshot/durable-fs";
 import type { ConfigChange } from "./full-target";
 import type { ReleaseLocation, WorkloadReplicas } from "./workloads";
 
@@ -81,17 +81,7 @@ export function startedBy(): RollbackJournal["startedBy"] {
 
 /** Atomic: a temporary file, flushed, renamed over the journal, the directory flushed. */
 async function writeJournal(file: string, journal: RollbackJournal): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: DIRECTORY_MODE });
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}`);
-  const handle = await fs.open(temp, "w", FILE_MODE);
-  try {
-    await handle.writeFile(`${JSON.stringify(journal, null, 2)}\n`, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(temp, file);
-  await fsyncPath(path.dirname(file));
+  await writeJsonDurably(file, journal);
 }
 
 export async function readRollbackJournal(file: string): Promise<RollbackJournal> {

@@ -15,6 +15,25 @@ export async function fsyncPath(target: string): Promise<void> {
   }
 }
 
+/**
+ * Writes `value` as JSON atomically and privately (0600): a temporary file, flushed, renamed over `file`, and the
+ * directory flushed, so that a crash leaves either the previous version or this one, never a torn file. The
+ * journals of a restore and of a rollback are written this way.
+ */
+export async function writeJsonDurably(file: string, value: unknown): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: DIRECTORY_MODE });
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.partial-${process.pid}`);
+  const handle = await fs.open(temp, "w", FILE_MODE);
+  try {
+    await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, "utf8");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, file);
+  await fsyncPath(path.dirname(file));
+}
+
 /** Creates the output directory (0700) when missing; an existing one keeps its mode. */
 export async function ensureDirectory(dir: string): Promise<void> {
   await fs.mkdir(dir, { recursive: true, mode: DIRECTORY_MODE });
